@@ -1,0 +1,193 @@
+// Package data holds the domain types of the blog's conversation (comments,
+// subscriptions, identities, bans), the rules that validate them, and the
+// Store interface that the storage back ends (data/postgres, data/sqlite)
+// implement. It never imports ui or server.
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limits on what a visitor may write. They sit in the remark42/isso range.
+const (
+	MaxCommentRunes = 2000
+	MaxNameRunes    = 32
+	MaxEmailBytes   = 254
+	DefaultName     = "Anonymous"
+)
+
+// Comment is one stored comment. Body and AuthorName are already sanitised.
+type Comment struct {
+	ID         int64
+	PostSlug   string
+	AuthorName string
+	// AuthorKey is the SHA256 fingerprint ("SHA256:...") of the SSH key that
+	// wrote the comment. It is never shown to other readers in full.
+	AuthorKey string
+	Body      string
+	CreatedAt time.Time
+	Hidden    bool
+}
+
+// Author says who is acting: the fingerprint of the key the client
+// authenticated with (empty for keyless visitors) and the remote IP.
+type Author struct {
+	KeyFingerprint string
+	IP             string
+}
+
+// NewComment is what a visitor submits. The store sanitises and validates it.
+type NewComment struct {
+	PostSlug string
+	Name     string // empty means DefaultName
+	Body     string
+	Author   Author
+}
+
+// EventKind tells what changed.
+type EventKind int
+
+const (
+	// CommentAdded carries the new comment in Event.Comment.
+	CommentAdded EventKind = iota + 1
+	// CommentChanged: a comment was hidden, unhidden or deleted (Event.Comment
+	// holds ID and PostSlug; Hidden tells the new state; Deleted is set when gone).
+	CommentChanged
+	// Resync: the store may have missed changes (listener reconnect, reset);
+	// every viewer should reload what it shows.
+	Resync
+)
+
+// Event is a live change, delivered to every replica's hub.
+type Event struct {
+	Kind    EventKind
+	Comment Comment
+	Deleted bool
+}
+
+// Ban is a key fingerprint or an IP barred from writing until Until.
+type Ban struct {
+	Target    string // "SHA256:..." fingerprint or an IP address
+	Until     time.Time
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// Subscriber is one newsletter address. Only operator commands see these.
+type Subscriber struct {
+	Email     string
+	CreatedAt time.Time
+}
+
+// ListOptions pages through one post's comments, oldest first.
+type ListOptions struct {
+	AfterID       int64 // only comments with ID > AfterID
+	Limit         int   // at most this many; 0 means 50
+	IncludeHidden bool  // admins see hidden comments
+}
+
+// Store is everything the blog keeps. Implementations are safe for
+// concurrent use and share one bounded connection pool among all sessions.
+type Store interface {
+	// AddComment sanitises, validates, checks bans and rate limits, stores the
+	// comment and announces it to every replica (CommentAdded).
+	AddComment(ctx context.Context, c NewComment) (Comment, error)
+	// Comments lists one post's comments oldest first.
+	Comments(ctx context.Context, slug string, opt ListOptions) ([]Comment, error)
+	// CommentsSince lists comments on any post with ID > afterID, oldest first.
+	CommentsSince(ctx context.Context, afterID int64, limit int) ([]Comment, error)
+	// CommentCounts returns visible comment counts per post slug.
+	CommentCounts(ctx context.Context) (map[string]int, error)
+	// DeleteOwnComment deletes a comment if it was written by key; otherwise ErrNotFound.
+	DeleteOwnComment(ctx context.Context, id int64, key string) error
+
+	// Moderation (admins and operator commands).
+	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
+	DeleteComment(ctx context.Context, id int64, by string) error
+	AllComments(ctx context.Context, opt ListOptions) ([]Comment, error)
+	Ban(ctx context.Context, b Ban) error
+	Unban(ctx context.Context, target string) error
+	Bans(ctx context.Context) ([]Ban, error)
+	// Banned reports whether the key or the IP of a is banned now.
+	Banned(ctx context.Context, a Author) (bool, error)
+
+	// Names remembered per key.
+	Name(ctx context.Context, key string) (string, error) // "" when none
+	SetName(ctx context.Context, key, name string) error
+
+	// Subscribe normalises and stores email. It returns nil both when the
+	// address is new and when it was already subscribed (no enumeration).
+	Subscribe(ctx context.Context, email string, a Author) error
+	// Unsubscribe removes email if it was subscribed by the same key. It
+	// returns nil also when there was nothing to remove (no enumeration).
+	Unsubscribe(ctx context.Context, email string, a Author) error
+	Subscribers(ctx context.Context) ([]Subscriber, error)
+
+	// Reset deletes all comments, subscriptions, names, rate-limit records
+	// and announces Resync. DeleteCommentsBefore deletes old comments.
+	Reset(ctx context.Context) error
+	DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, error)
+	// TryLock runs fn only if no other replica holds the named job lock;
+	// ran reports whether fn ran.
+	TryLock(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
+
+	// Events delivers live changes from every replica until ctx ends. One
+	// consumer per process (the server's hub) is expected.
+	Events(ctx context.Context) <-chan Event
+	// Ping answers when the database is reachable and migrated.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Errors the UI turns into plain words. Use errors.Is / errors.As.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrBanned      = errors.New("you are not allowed to post here")
+	ErrKeyRequired = errors.New("commenting needs an SSH key")
+	ErrUnavailable = errors.New("the database is unavailable")
+)
+
+// InvalidError says why an input was refused, in words for the visitor.
+type InvalidError struct {
+	Field  string // "comment", "name", "email"
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
+
+// RateLimitError says when the visitor may try again.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("slow down: try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// RateLimit allows Count actions per Window.
+type RateLimit struct {
+	Count  int
+	Window time.Duration
+}
+
+// Limits are the write rate limits. They are kept in the database so they
+// hold across replicas.
+type Limits struct {
+	CommentPerKey   RateLimit
+	CommentPerIP    RateLimit
+	SubscribePerKey RateLimit
+	SubscribePerIP  RateLimit
+}
+
+// DefaultLimits suit a small public blog.
+func DefaultLimits() Limits {
+	return Limits{
+		CommentPerKey:   RateLimit{Count: 5, Window: time.Minute},
+		CommentPerIP:    RateLimit{Count: 20, Window: time.Minute},
+		SubscribePerKey: RateLimit{Count: 5, Window: time.Hour},
+		SubscribePerIP:  RateLimit{Count: 20, Window: time.Hour},
+	}
+}
