@@ -1,0 +1,192 @@
+package posts
+
+import (
+	"cmp"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+//go:embed content/*.md
+var content embed.FS
+
+// maxFileSize keeps one stray file from filling memory on every reload.
+const maxFileSize = 1 << 20
+
+// Library is a concurrency-safe set of posts that can be reloaded.
+// Readers never block: a reload builds a new snapshot and swaps it in.
+type Library struct {
+	fsys fs.FS
+	dir  string // "" for the embedded posts, which never change
+	log  *slog.Logger
+
+	reloadMu sync.Mutex // one reload at a time
+	snap     atomic.Pointer[snapshot]
+}
+
+// snapshot is immutable once published.
+type snapshot struct {
+	version   uint64
+	published []Post          // newest first
+	bySlug    map[string]Post // published only
+	files     map[string]string
+}
+
+// Embedded returns the posts built into the binary.
+func Embedded(log *slog.Logger) (*Library, error) {
+	sub, err := fs.Sub(content, "content")
+	if err != nil {
+		return nil, err
+	}
+	return newLibrary(sub, "", log)
+}
+
+// Dir returns the posts in dir (its *.md files, not subdirectories).
+func Dir(dir string, log *slog.Logger) (*Library, error) {
+	if _, err := os.ReadDir(dir); err != nil {
+		return nil, fmt.Errorf("posts: %w", err)
+	}
+	return newLibrary(os.DirFS(dir), dir, log)
+}
+
+func newLibrary(fsys fs.FS, dir string, log *slog.Logger) (*Library, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts")}
+	l.snap.Store(&snapshot{})
+	if err := l.reload(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Published returns the non-draft posts, newest first (ties by title).
+// The slice is shared by all callers: do not modify it.
+func (l *Library) Published() []Post { return l.snap.Load().published }
+
+// Get returns the published post with this slug.
+func (l *Library) Get(slug string) (Post, bool) {
+	p, ok := l.snap.Load().bySlug[slug]
+	return p, ok
+}
+
+// Version is 1 after the first load and goes up by one on every reload
+// that added, changed or removed a file.
+func (l *Library) Version() uint64 { return l.snap.Load().version }
+
+// reload reads every post file and swaps in a new snapshot if any file
+// changed. Malformed files are logged and skipped.
+func (l *Library) reload() error {
+	l.reloadMu.Lock()
+	defer l.reloadMu.Unlock()
+
+	// ReadDir, not Glob: Glob hides a vanished directory as "no posts".
+	entries, err := fs.ReadDir(l.fsys, ".")
+	if err != nil {
+		return fmt.Errorf("posts: list %s: %w", l.where(), err)
+	}
+	next := &snapshot{bySlug: map[string]Post{}, files: map[string]string{}}
+	for _, e := range entries {
+		name := e.Name()
+		if !isPostFile(name) {
+			continue
+		}
+		p, ok := l.load(name)
+		next.files[name] = p.Revision
+		if ok && !p.Draft {
+			next.published = append(next.published, p)
+			next.bySlug[p.Slug] = p
+		}
+	}
+	slices.SortFunc(next.published, func(a, b Post) int {
+		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
+	})
+
+	prev := l.snap.Load()
+	added, changed, removed := diffFiles(prev.files, next.files)
+	if prev.version > 0 && len(added)+len(changed)+len(removed) == 0 {
+		return nil
+	}
+	next.version = prev.version + 1
+	l.snap.Store(next)
+	l.log.Info("posts loaded", "from", l.where(), "version", next.version,
+		"published", len(next.published), "added", added, "changed", changed, "removed", removed)
+	return nil
+}
+
+// load reads and parses one file. A file that cannot be used is logged and
+// reported as not ok; its revision still counts as a change when fixed.
+func (l *Library) load(name string) (Post, bool) {
+	src, err := l.readFile(name)
+	if err != nil {
+		l.log.Warn("post skipped", "file", name, "reason", err)
+		return Post{}, false
+	}
+	p, warnings, err := parse(strings.TrimSuffix(name, ".md"), src)
+	if err != nil {
+		l.log.Warn("post skipped", "file", name, "reason", err)
+		return Post{Revision: revision(src)}, false
+	}
+	for _, w := range warnings {
+		l.log.Warn("post has a problem", "file", name, "reason", w)
+	}
+	return p, true
+}
+
+func (l *Library) readFile(name string) ([]byte, error) {
+	f, err := l.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxFileSize {
+		return nil, fmt.Errorf("file is larger than %d bytes", maxFileSize)
+	}
+	return src, nil
+}
+
+// isPostFile skips dot files, which editors use for locks and swap files.
+func isPostFile(name string) bool {
+	return strings.HasSuffix(name, ".md") && !strings.HasPrefix(name, ".")
+}
+
+func (l *Library) where() string {
+	if l.dir == "" {
+		return "embedded"
+	}
+	return l.dir
+}
+
+// diffFiles names the files added, changed and removed between two loads.
+func diffFiles(prev, next map[string]string) (added, changed, removed []string) {
+	for name, rev := range next {
+		old, ok := prev[name]
+		switch {
+		case !ok:
+			added = append(added, name)
+		case old != rev:
+			changed = append(changed, name)
+		}
+	}
+	for name := range prev {
+		if _, ok := next[name]; !ok {
+			removed = append(removed, name)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(changed)
+	slices.Sort(removed)
+	return added, changed, removed
+}

@@ -1,0 +1,116 @@
+package posts
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// logBuf is a goroutine-safe log sink for assertions.
+type logBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func testLogger() (*slog.Logger, *logBuf) {
+	b := &logBuf{}
+	return slog.New(slog.NewTextHandler(b, nil)), b
+}
+
+func post(title, date string, extra ...string) string {
+	return "---\ntitle: " + title + "\ndate: " + date + "\n" + strings.Join(extra, "\n") + "\n---\nSome text.\n"
+}
+
+func writeFile(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDirSkipsMalformed(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "old.md", post("Old", "2026-01-01"))
+	writeFile(t, dir, "new.md", post("New", "2026-03-01"))
+	writeFile(t, dir, "b-tie.md", post("B", "2026-02-01"))
+	writeFile(t, dir, "a-tie.md", post("A", "2026-02-01"))
+	writeFile(t, dir, "hidden.md", post("Hidden", "2026-04-01", "draft: true"))
+	writeFile(t, dir, "broken.md", "---\ntitle: Broken\ndate: someday\n---\n")
+	writeFile(t, dir, "Bad_Slug.md", post("Bad", "2026-01-01"))
+	writeFile(t, dir, "notes.txt", "not a post")
+	writeFile(t, dir, ".#old.md", "editor lock")
+
+	log, logs := testLogger()
+	lib, err := Dir(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range lib.Published() {
+		got = append(got, p.Slug)
+	}
+	if want := "new a-tie b-tie old"; strings.Join(got, " ") != want {
+		t.Errorf("published %q, want %q", got, want)
+	}
+	if _, ok := lib.Get("hidden"); ok {
+		t.Error("draft is gettable")
+	}
+	if p, ok := lib.Get("old"); !ok || p.Title != "Old" {
+		t.Errorf("Get(old) = %+v, %v", p, ok)
+	}
+	if lib.Version() != 1 {
+		t.Errorf("version %d", lib.Version())
+	}
+	out := logs.String()
+	for _, want := range []string{"file=broken.md", "neither YYYY-MM-DD", "file=Bad_Slug.md", "only lowercase"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, ".#old.md") || strings.Contains(out, "notes.txt") {
+		t.Errorf("log mentions ignored files:\n%s", out)
+	}
+}
+
+func TestDirMissing(t *testing.T) {
+	if _, err := Dir(filepath.Join(t.TempDir(), "nope"), nil); err == nil {
+		t.Fatal("no error for a missing directory")
+	}
+}
+
+func TestEmbedded(t *testing.T) {
+	log, logs := testLogger()
+	lib, err := Embedded(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(lib.Published()); n < 3 {
+		t.Fatalf("%d published posts, want >= 3", n)
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("built-in posts have problems:\n%s", logs)
+	}
+	if _, ok := lib.Get("draft-ideas"); ok {
+		t.Error("draft is published")
+	}
+	p, ok := lib.Get("go-for-backend-services")
+	if !ok || p.Title != "Go for Backend Services: A Practical Overview" || p.Minutes < 3 {
+		t.Errorf("go post: %+v %v", p.Title, p.Minutes)
+	}
+}
