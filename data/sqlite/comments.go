@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"blog/data"
+)
+
+const commentColumns = "id, post_slug, author_name, author_key, body, created_at, hidden"
+
+// AddComment checks and stores c in one write transaction, then announces it.
+func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Comment, error) {
+	in, err := checkComment(nc)
+	if err != nil {
+		return data.Comment{}, err
+	}
+	c := data.Comment{
+		PostSlug: nc.PostSlug, AuthorName: in.Name, AuthorKey: nc.Author.KeyFingerprint,
+		Body: in.Body, CreatedAt: s.now(),
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.admit(ctx, tx, kindComment, nc.Author, c.CreatedAt); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO comments
+			(post_slug, author_name, author_key, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, micros(c.CreatedAt)).Scan(&c.ID)
+		if err != nil || !in.Remember {
+			return err
+		}
+		return setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt)
+	})
+	if err != nil {
+		return data.Comment{}, err
+	}
+	s.feed.publish(data.Event{Kind: data.CommentAdded, Comment: c})
+	return c, nil
+}
+
+// Comments lists one post's comments, oldest first.
+func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
+	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
+		WHERE post_slug = ? AND id > ? AND (? OR NOT hidden) ORDER BY id LIMIT ?`,
+		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
+}
+
+// CommentsSince lists every post's comments after afterID, hidden ones too.
+func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
+	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
+		WHERE id > ? ORDER BY id LIMIT ?`, afterID, data.PageSize(limit))
+}
+
+// AllComments is the moderators' view: every post, hidden comments included.
+func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
+	return s.CommentsSince(ctx, opt.AfterID, opt.Limit)
+}
+
+func (s *Store) queryComments(ctx context.Context, query string, args ...any) ([]data.Comment, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []data.Comment
+	for rows.Next() {
+		var c data.Comment
+		var at int64
+		if err := rows.Scan(&c.ID, &c.PostSlug, &c.AuthorName, &c.AuthorKey, &c.Body, &at, &c.Hidden); err != nil {
+			return nil, wrap(err)
+		}
+		c.CreatedAt = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err())
+}
+
+// CommentCounts counts visible comments per post.
+func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT post_slug, count(*) FROM comments WHERE NOT hidden GROUP BY post_slug`)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	counts := make(map[string]int)
+	for rows.Next() {
+		var slug string
+		var n int
+		if err := rows.Scan(&slug, &n); err != nil {
+			return nil, wrap(err)
+		}
+		counts[slug] = n
+	}
+	return counts, wrap(rows.Err())
+}
+
+// DeleteOwnComment deletes comment id if key wrote it.
+func (s *Store) DeleteOwnComment(ctx context.Context, id int64, key string) error {
+	var slug string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `DELETE FROM comments WHERE id = ? AND author_key = ? AND author_key <> ''
+			RETURNING post_slug`, id, key).Scan(&slug)
+	})
+	return s.changed(err, id, slug, false, true)
+}
+
+// SetHidden hides or shows comment id.
+func (s *Store) SetHidden(ctx context.Context, id int64, hidden bool, by string) error {
+	var slug string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE comments SET hidden = ? WHERE id = ? RETURNING post_slug`,
+			hidden, id).Scan(&slug)
+	})
+	if err == nil {
+		s.opt.Logger.Info("comment hidden state set", "id", id, "hidden", hidden, "by", by)
+	}
+	return s.changed(err, id, slug, hidden, false)
+}
+
+// DeleteComment deletes comment id for a moderator.
+func (s *Store) DeleteComment(ctx context.Context, id int64, by string) error {
+	var slug string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `DELETE FROM comments WHERE id = ? RETURNING post_slug`, id).Scan(&slug)
+	})
+	if err == nil {
+		s.opt.Logger.Info("comment deleted", "id", id, "by", by)
+	}
+	return s.changed(err, id, slug, false, true)
+}
+
+// changed turns the result of a one-comment change into its error and, on
+// success, its CommentChanged event.
+func (s *Store) changed(err error, id int64, slug string, hidden, deleted bool) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return data.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	s.feed.publish(data.Event{
+		Kind:    data.CommentChanged,
+		Comment: data.Comment{ID: id, PostSlug: slug, Hidden: hidden},
+		Deleted: deleted,
+	})
+	return nil
+}
+
+// DeleteCommentsBefore deletes comments created before t and, if any went,
+// tells viewers to reload.
+func (s *Store) DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM comments WHERE created_at < ?`, micros(t))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.feed.publish(data.Event{Kind: data.Resync})
+	}
+	return n, nil
+}

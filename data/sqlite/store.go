@@ -1,0 +1,114 @@
+// Package sqlite is the single-box data.Store: one SQLite file in WAL mode,
+// written through one connection and read through a small pool. Live events
+// are fanned out in process, so every replica must be this one process.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"blog/data"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store implements data.Store on one SQLite file.
+type Store struct {
+	write *sql.DB // one connection: SQLite has one writer at a time anyway
+	read  *sql.DB
+	opt   data.Options
+	feed  *feed
+	locks jobLocks
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ data.Store = (*Store)(nil)
+
+// pragmas every connection gets. busy_timeout lets readers and the writer
+// wait for each other instead of failing at once; immediate transactions
+// take the write lock up front so a read-then-write never deadlocks.
+const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+
+// Open opens (creating it if needed) the database file at path and applies
+// the embedded migrations. path is a plain file name; it may not contain '?'.
+func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlite: %q is not a usable database file name", path)
+	}
+	opt = opt.WithDefaults()
+	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	s := &Store{write: write, opt: opt, feed: newFeed()}
+	if err := migrate(ctx, write, opt); err != nil {
+		write.Close()
+		return nil, wrap(fmt.Errorf("sqlite: migrate %s: %w", path, err))
+	}
+	s.read, err = sql.Open("sqlite", path+"?"+pragmas+"&_query_only=1")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	s.read.SetMaxOpenConns(int(opt.MaxConns))
+	if err := s.read.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, wrap(err)
+	}
+	return s, nil
+}
+
+// Ping answers when both pools reach the file.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return wrap(err)
+	}
+	return wrap(s.read.PingContext(ctx))
+}
+
+// Close ends every Events channel and closes the database. It is safe to call
+// more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.feed.close()
+		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return s.closeErr
+}
+
+// Events delivers this process's changes until ctx ends or the store closes.
+func (s *Store) Events(ctx context.Context) <-chan data.Event {
+	return s.feed.subscribe(ctx)
+}
+
+// now is the store's clock, at the microsecond precision both back ends keep.
+func (s *Store) now() time.Time {
+	return s.opt.Now().UTC().Truncate(time.Microsecond)
+}
+
+// micros and fromMicros convert times to and from the stored form.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// inTx runs fn in one immediate (write-locked) transaction.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return wrap(err)
+	}
+	return wrap(tx.Commit())
+}

@@ -1,0 +1,186 @@
+// Package storetest is the conformance suite every data.Store passes. A back
+// end's tests call Run with a function that opens a fresh, empty store; back
+// ends whose replicas share one database also call RunReplicated.
+package storetest
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"blog/data"
+)
+
+// Opener opens a fresh, empty store and closes it in t.Cleanup.
+type Opener func(t *testing.T, opt data.Options) data.Store
+
+// PairOpener opens two stores on one fresh database, as two replicas would.
+type PairOpener func(t *testing.T, opt data.Options) (first, second data.Store)
+
+// Run runs every single-store subtest against stores made by open.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open Opener)
+	}{
+		{"AddCommentNeedsKey", testAddCommentNeedsKey},
+		{"AddCommentStores", testAddCommentStores},
+		{"AddCommentNames", testAddCommentNames},
+		{"AddCommentInvalid", testAddCommentInvalid},
+		{"HostileTextSanitised", testHostileText},
+		{"Paging", testPaging},
+		{"CommentsSince", testCommentsSince},
+		{"HiddenComments", testHiddenComments},
+		{"DeleteComment", testDeleteComment},
+		{"DeleteOwnComment", testDeleteOwnComment},
+		{"DeleteCommentsBefore", testDeleteCommentsBefore},
+		{"Bans", testBans},
+		{"BanBlocksWrites", testBanBlocksWrites},
+		{"Names", testNames},
+		{"Subscribe", testSubscribe},
+		{"Unsubscribe", testUnsubscribe},
+		{"CommentRateLimit", testCommentRateLimit},
+		{"SubscribeRateLimit", testSubscribeRateLimit},
+		{"Reset", testReset},
+		{"Events", testEvents},
+		{"EventsEndWithContext", testEventsEnd},
+		{"TryLock", testTryLock},
+		{"PingAndClose", testPingAndClose},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+}
+
+// RunReplicated checks that two stores on one database act as one: events,
+// job locks and rate limits cross between them.
+func RunReplicated(t *testing.T, open PairOpener) {
+	t.Run("EventsCrossReplicas", func(t *testing.T) { testCrossEvents(t, open) })
+	t.Run("TryLockCrossReplicas", func(t *testing.T) { testCrossTryLock(t, open) })
+	t.Run("RateLimitCrossReplicas", func(t *testing.T) { testCrossRateLimit(t, open) })
+}
+
+// start is the fake clock's first reading: far from the real time, so a
+// store that ignores Options.Now fails the time-based tests.
+var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Clock is a settable clock for Options.Now.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// lots is a limit no subtest reaches, for limits a subtest does not test.
+var lots = data.RateLimit{Count: 1 << 30, Window: time.Minute}
+
+func noLimits() data.Limits {
+	return data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots}
+}
+
+// env is one subtest's store with its clock and captured logs.
+type env struct {
+	data.Store
+	clock *Clock
+}
+
+// newEnv opens a store with a fake clock and the given limits, and checks
+// when the subtest ends that nothing private reached the logs.
+func newEnv(t *testing.T, open Opener, limits data.Limits) *env {
+	e, opt := prepare(t, limits)
+	e.Store = open(t, opt)
+	return e
+}
+
+func prepare(t *testing.T, limits data.Limits) (*env, data.Options) {
+	clock := &Clock{t: start}
+	logs := &syncBuffer{}
+	// Registered before the store's Close, so it runs after it.
+	t.Cleanup(func() {
+		for _, secret := range privateText {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("logs contain private text %q:\n%s", secret, logs.String())
+			}
+		}
+	})
+	opt := data.Options{
+		Limits: limits,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    clock.Now,
+	}
+	return &env{clock: clock}, opt
+}
+
+// privateText appears in comment bodies and emails the subtests write; it
+// must never be logged.
+var privateText = []string{"secret-body", "private@example"}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// author returns a distinct keyed visitor.
+func author(n string) data.Author {
+	return data.Author{KeyFingerprint: "SHA256:key-" + n, IP: "192.0.2." + n}
+}
+
+func add(t *testing.T, s data.Store, slug, body string, a data.Author) data.Comment {
+	t.Helper()
+	c, err := s.AddComment(t.Context(), data.NewComment{PostSlug: slug, Name: "Reader", Body: body, Author: a})
+	if err != nil {
+		t.Fatalf("AddComment(%q): %v", body, err)
+	}
+	return c
+}
+
+func list(t *testing.T, s data.Store, slug string, opt data.ListOptions) []data.Comment {
+	t.Helper()
+	cs, err := s.Comments(t.Context(), slug, opt)
+	if err != nil {
+		t.Fatalf("Comments(%q): %v", slug, err)
+	}
+	return cs
+}
+
+func ids(cs []data.Comment) []int64 {
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func sameComment(a, b data.Comment) bool {
+	return a.ID == b.ID && a.PostSlug == b.PostSlug && a.AuthorName == b.AuthorName &&
+		a.AuthorKey == b.AuthorKey && a.Body == b.Body && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC && a.Hidden == b.Hidden
+}
