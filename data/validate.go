@@ -1,0 +1,361 @@
+package data
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi/parser"
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Raw size caps, checked before anything scans the input, so that a huge
+// paste costs O(1). Each is generous: a rune takes at most 4 bytes in UTF-8,
+// and escape sequences (stripped later) may make a legitimate input longer.
+const (
+	maxCommentBytes = 4 * MaxCommentRunes * 2
+	maxNameBytes    = 4 * MaxNameRunes * 8
+	maxLocalBytes   = 64  // RFC 5321, 4.5.3.1.1
+	maxDomainBytes  = 253 // RFC 1035, without the trailing dot
+	maxLabelBytes   = 63
+)
+
+// Reasons shown to the visitor.
+const (
+	reasonInvalidUTF8 = "contains invalid UTF-8"
+	reasonEmpty       = "is empty"
+	reasonNotEmail    = "doesn't look like an email address"
+	reasonEmailName   = "use just the address, without a name"
+)
+
+func invalid(field, reason string) error {
+	return &InvalidError{Field: field, Reason: reason}
+}
+
+func tooLong(field string, n, limit int) error {
+	return invalid(field, fmt.Sprintf("is too long: %d characters, the limit is %d", n, limit))
+}
+
+// tooLongRaw refuses an input of n bytes without counting its runes: a rune
+// is at most 4 bytes, so it has more than n/4-1 of them.
+func tooLongRaw(field string, n, limit int) error {
+	return invalid(field, fmt.Sprintf("is too long: more than %d characters, the limit is %d", (n-1)/4, limit))
+}
+
+// SanitizeComment checks and cleans a comment body. It returns the cleaned
+// text or an *InvalidError (Field "comment") with a plain-words Reason.
+//
+// Escape sequences (CSI, OSC, DCS, ..., in 7-bit and C1 form) are removed
+// whole; other control characters except '\n' are removed; "\r\n" and a lone
+// '\r' become '\n'; a tab becomes 4 spaces; bidi controls and zero-width
+// characters are removed; the text is NFC-normalised; trailing spaces on each
+// line, leading and trailing blank lines, and blank lines beyond 2 in a row
+// are dropped. The result has between 1 and MaxCommentRunes runes.
+func SanitizeComment(s string) (string, error) {
+	const field = "comment"
+	if len(s) > maxCommentBytes {
+		return "", tooLongRaw(field, len(s), MaxCommentRunes)
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid(field, reasonInvalidUTF8)
+	}
+	t := tidyLines(norm.NFC.String(clean(s, false)))
+	if t == "" {
+		return "", invalid(field, reasonEmpty)
+	}
+	if n := utf8.RuneCountInString(t); n > MaxCommentRunes {
+		return "", tooLong(field, n, MaxCommentRunes)
+	}
+	return t, nil
+}
+
+// SanitizeName checks and cleans a display name like SanitizeComment (Field
+// "name"), but every run of white space, newlines and tabs included, becomes
+// one space and the name is trimmed. An empty or all-space name becomes
+// DefaultName. The result has at most MaxNameRunes runes.
+func SanitizeName(s string) (string, error) {
+	const field = "name"
+	if len(s) > maxNameBytes {
+		return "", tooLongRaw(field, len(s), MaxNameRunes)
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid(field, reasonInvalidUTF8)
+	}
+	t := strings.Join(strings.Fields(norm.NFC.String(clean(s, true))), " ")
+	if t == "" {
+		return DefaultName, nil
+	}
+	if n := utf8.RuneCountInString(t); n > MaxNameRunes {
+		return "", tooLong(field, n, MaxNameRunes)
+	}
+	return t, nil
+}
+
+// NormalizeEmail validates and normalises an address (Field "email"). Only a
+// bare address is accepted ("ann@example.com", not "Ann <ann@example.com>").
+// The local part keeps its case (it is only NFC-normalised); the domain is
+// lower-cased, and an internationalised domain is converted to its punycode
+// (xn--) form.
+func NormalizeEmail(s string) (string, error) {
+	const field = "email"
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", invalid(field, reasonEmpty)
+	}
+	if len(s) > MaxEmailBytes {
+		if len(s) > 4*MaxEmailBytes {
+			return "", tooLongRaw(field, len(s), MaxEmailBytes)
+		}
+		return "", tooLong(field, utf8.RuneCountInString(s), MaxEmailBytes)
+	}
+	if !utf8.ValidString(s) {
+		return "", invalid(field, reasonInvalidUTF8)
+	}
+	if strings.ContainsAny(s, "<>") {
+		return "", invalid(field, reasonEmailName)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || invisible(r) {
+			return "", invalid(field, reasonNotEmail)
+		}
+	}
+	if strings.Count(s, "@") != 1 {
+		return "", invalid(field, reasonNotEmail)
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", invalid(field, reasonNotEmail)
+	}
+	if addr.Name != "" {
+		return "", invalid(field, reasonEmailName)
+	}
+	if addr.Address != s {
+		// Quoted local parts, comments and the like.
+		return "", invalid(field, reasonNotEmail)
+	}
+	at := strings.IndexByte(s, '@')
+	local, domain := norm.NFC.String(s[:at]), s[at+1:]
+	if local == "" || len(local) > maxLocalBytes {
+		return "", invalid(field, reasonNotEmail)
+	}
+	domain, ok := normalizeDomain(domain)
+	if !ok {
+		return "", invalid(field, reasonNotEmail)
+	}
+	out := local + "@" + domain
+	if len(out) > MaxEmailBytes { // punycode made it longer
+		return "", tooLong(field, utf8.RuneCountInString(out), MaxEmailBytes)
+	}
+	return out, nil
+}
+
+// normalizeDomain lower-cases d (converting an internationalised name to
+// punycode) and reports whether it is a plausible public host name: at least
+// two dot-separated labels of [a-z0-9-], none starting or ending with '-',
+// and a top-level label of at least two letters (or a punycode label).
+func normalizeDomain(d string) (string, bool) {
+	ascii := true
+	for i := 0; i < len(d); i++ {
+		if d[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		d = strings.ToLower(d)
+	} else {
+		var err error
+		if d, err = idna.Lookup.ToASCII(d); err != nil {
+			return "", false
+		}
+		d = strings.ToLower(d)
+	}
+	if d == "" || len(d) > maxDomainBytes {
+		return "", false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return "", false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > maxLabelBytes || l[0] == '-' || l[len(l)-1] == '-' {
+			return "", false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return "", false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.HasPrefix(tld, "xn--") {
+		return d, true
+	}
+	if len(tld) < 2 {
+		return "", false
+	}
+	for i := 0; i < len(tld); i++ {
+		if tld[i] < 'a' || tld[i] > 'z' {
+			return "", false
+		}
+	}
+	return d, true
+}
+
+// Displayable makes stored text safe to print into a terminal again (defence
+// in depth at render time). Invalid UTF-8 becomes U+FFFD; escape sequences
+// are removed whole; "\r\n" and '\r' become '\n'; a tab becomes 4 spaces;
+// every other control character, bidi control and zero-width character is
+// removed. It does not normalise or trim.
+func Displayable(s string) string {
+	return clean(strings.ToValidUTF8(s, "\uFFFD"), false)
+}
+
+// invisible reports the bidi controls and zero-width characters that are
+// removed everywhere: they can reorder or hide what a reader sees.
+func invisible(r rune) bool {
+	switch {
+	case r == 0x061C, // ARABIC LETTER MARK
+		r == 0x200E, r == 0x200F, // LRM, RLM
+		0x202A <= r && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
+		0x2066 <= r && r <= 0x2069, // LRI, RLI, FSI, PDI
+		0x200B <= r && r <= 0x200D, // ZWSP, ZWNJ, ZWJ
+		r == 0x2060,                // WORD JOINER
+		r == 0xFEFF:                // ZERO WIDTH NO-BREAK SPACE (BOM)
+		return true
+	}
+	return false
+}
+
+// clean removes escape sequences, control characters (except line breaks),
+// bidi controls and zero-width characters from s, which must be valid UTF-8.
+// Line breaks ("\r\n", '\r', '\n', U+2028, U+2029) become '\n', or a space
+// when oneLine; a tab becomes 4 spaces, or one space when oneLine. The result
+// is valid UTF-8 and clean is idempotent.
+func clean(s string, oneLine bool) string {
+	if plain(s) {
+		return s
+	}
+	if hasEscapes(s) {
+		s = stripEscapes(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	nl, tab := "\n", "    "
+	if oneLine {
+		nl, tab = " ", " "
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '\r':
+			if i < len(s) && s[i] == '\n' {
+				i++
+			}
+			b.WriteString(nl)
+		case r == '\n', r == '\u2028', r == '\u2029':
+			b.WriteString(nl)
+		case r == '\t':
+			b.WriteString(tab)
+		case r == utf8.RuneError && size == 1, unicode.IsControl(r), invisible(r):
+			// drop
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// plain reports whether s is printable ASCII and '\n' only, which clean
+// leaves as it is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n') || c >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// stripEscapes removes ANSI/VT escape sequences whole (CSI, OSC, DCS, SOS,
+// PM, APC and plain ESC sequences, introduced by ESC or by the 8-bit C1
+// controls U+0080-U+009F). s must be valid UTF-8; so is the result.
+//
+// It runs the DEC/VT500 state machine of charmbracelet/x/ansi/parser, but
+// over runes rather than bytes: ansi.Strip works on bytes, so it takes the
+// UTF-8 encoded C1 runes a terminal acts on for plain text, and it mistakes
+// a continuation byte 0x9C (as in U+201C) inside an OSC or DCS payload for
+// the end of the string. Here a rune up to U+009F is fed to the table as the
+// byte it stands for; a rune from U+00A0 up is payload inside an OSC, DCS,
+// SOS, PM or APC string and is printable text anywhere else (it also ends a
+// malformed CSI or ESC sequence).
+func stripEscapes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	state := parser.GroundState
+	for _, r := range s {
+		if r >= 0xA0 {
+			switch state {
+			case parser.OscStringState, parser.DcsStringState,
+				parser.SosStringState, parser.PmStringState, parser.ApcStringState:
+				continue // payload
+			}
+			state = parser.GroundState
+			b.WriteRune(r)
+			continue
+		}
+		next, action := parser.Table.Transition(state, byte(r))
+		switch action {
+		case parser.PrintAction, parser.ExecuteAction:
+			// Printable ASCII, or a control character executed in any
+			// state (it does not end the sequence); clean drops controls.
+			b.WriteRune(r)
+		}
+		state = next
+	}
+	return b.String()
+}
+
+// hasEscapes reports whether s (valid UTF-8) holds ESC or a C1 control
+// (U+0080-U+009F, encoded as 0xC2 0x80-0x9F), which start escape sequences.
+func hasEscapes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0x1B:
+			return true
+		case 0xC2:
+			if i+1 < len(s) && s[i+1] <= 0x9F {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tidyLines trims trailing white space on each line, drops leading and
+// trailing blank lines and keeps at most 2 blank lines in a row.
+func tidyLines(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			if len(out) > 0 { // leading blank lines are dropped
+				blank++
+			}
+			continue
+		}
+		for range min(blank, 2) {
+			out = append(out, "")
+		}
+		blank = 0
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n") // trailing blank lines were never added
+}
