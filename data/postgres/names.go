@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"blog/data"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Name returns the name remembered for key, or "".
+func (s *Store) Name(ctx context.Context, key string) (string, error) {
+	var name string
+	err := s.pool.QueryRow(ctx, `SELECT name FROM author_names WHERE key = $1`, key).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return name, wrap(err)
+}
+
+// SetName sanitises name and remembers it for key.
+func (s *Store) SetName(ctx context.Context, key, name string) error {
+	if key == "" {
+		return data.ErrKeyRequired
+	}
+	name, err := data.SanitizeName(name)
+	if err != nil {
+		return err
+	}
+	return wrap(setName(ctx, s.pool, key, name, s.now()))
+}
+
+// execer is the pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func setName(ctx context.Context, db execer, key, name string, now time.Time) error {
+	_, err := db.Exec(ctx, `INSERT INTO author_names (key, name, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
+		key, name, now)
+	return err
+}
