@@ -20,7 +20,8 @@ type Opener func(t *testing.T, opt data.Options) data.Store
 // PairOpener opens two stores on one fresh database, as two replicas would.
 type PairOpener func(t *testing.T, opt data.Options) (first, second data.Store)
 
-// Run runs every single-store subtest against stores made by open.
+// Run runs every single-store subtest against stores made by open. The
+// subtests run in parallel, each on its own store.
 func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
@@ -51,16 +52,30 @@ func Run(t *testing.T, open Opener) {
 		{"PingAndClose", testPingAndClose},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open)
+		})
 	}
 }
 
 // RunReplicated checks that two stores on one database act as one: events,
 // job locks and rate limits cross between them.
 func RunReplicated(t *testing.T, open PairOpener) {
-	t.Run("EventsCrossReplicas", func(t *testing.T) { testCrossEvents(t, open) })
-	t.Run("TryLockCrossReplicas", func(t *testing.T) { testCrossTryLock(t, open) })
-	t.Run("RateLimitCrossReplicas", func(t *testing.T) { testCrossRateLimit(t, open) })
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open PairOpener)
+	}{
+		{"EventsCrossReplicas", testCrossEvents},
+		{"TryLockCrossReplicas", testCrossTryLock},
+		{"RateLimitCrossReplicas", testCrossRateLimit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open)
+		})
+	}
 }
 
 // start is the fake clock's first reading: far from the real time, so a

@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"testing"
+	"time"
+
+	"blog/data"
+)
+
+// A consumer that falls behind loses the backlog but is told to resync, and
+// publishing never waits for it.
+func TestFeedSlowConsumer(t *testing.T) {
+	f := newFeed()
+	defer f.close()
+	ch := f.subscribe(t.Context())
+	// Let the pump take the first event and block handing it over.
+	f.publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: 0}})
+	time.Sleep(50 * time.Millisecond)
+	const n = 3 * maxQueued
+	for i := 1; i <= n; i++ {
+		f.publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: int64(i)}})
+	}
+	var got []data.Event
+	for len(got) == 0 || got[len(got)-1].Comment.ID != n {
+		select {
+		case ev := <-ch:
+			got = append(got, ev)
+		case <-time.After(2 * time.Second):
+			t.Fatalf("stuck after %d events", len(got))
+		}
+	}
+	resyncs := 0
+	for _, ev := range got {
+		if ev.Kind == data.Resync {
+			resyncs++
+		}
+	}
+	if resyncs == 0 || len(got) > maxQueued+2 {
+		t.Fatalf("got %d events with %d resyncs; want at most %d, with a Resync", len(got), resyncs, maxQueued+2)
+	}
+}
