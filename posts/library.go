@@ -50,9 +50,6 @@ func Embedded(log *slog.Logger) (*Library, error) {
 
 // Dir returns the posts in dir (its *.md files, not subdirectories).
 func Dir(dir string, log *slog.Logger) (*Library, error) {
-	if _, err := os.ReadDir(dir); err != nil {
-		return nil, fmt.Errorf("posts: %w", err)
-	}
 	return newLibrary(os.DirFS(dir), dir, log)
 }
 

@@ -50,8 +50,8 @@ func ValidSlug(slug string) error {
 	return nil
 }
 
-// Parse parses a post file's bytes. Unknown front matter keys are ignored;
-// loaders that want to report them use parse.
+// Parse parses a post file's bytes. Unknown front matter keys are ignored
+// (a Library logs them).
 func Parse(slug string, src []byte) (Post, error) {
 	p, _, err := parse(slug, src)
 	return p, err
@@ -93,21 +93,12 @@ func splitFrontMatter(text string) (front, body string, err error) {
 	if !ok {
 		return "", "", errors.New("no front matter: the file must start with a line \"---\"")
 	}
-	for off := 0; off <= len(rest); {
-		end := strings.IndexByte(rest[off:], '\n')
-		line := rest[off:]
-		next := len(rest) + 1
-		if end >= 0 {
-			line = rest[off : off+end]
-			next = off + end + 1
+	off := 0
+	for _, line := range strings.SplitAfter(rest, "\n") {
+		if l := strings.TrimRight(line, " \t\n"); l == "---" || l == "..." {
+			return rest[:off], rest[off+len(line):], nil
 		}
-		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
-			if next > len(rest) {
-				return rest[:off], "", nil
-			}
-			return rest[:off], rest[next:], nil
-		}
-		off = next
+		off += len(line)
 	}
 	return "", "", errors.New("front matter is not closed by a line \"---\"")
 }

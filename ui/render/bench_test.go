@@ -9,11 +9,14 @@ import (
 // BenchmarkRenderCold is a first reader of the Go post at 80 columns.
 func BenchmarkRenderCold(b *testing.B) {
 	p := goPost(b)
+	var out string
 	for b.Loop() {
-		if _, err := NewCache(4).Render(p, 80, dark); err != nil {
+		var err error
+		if out, err = NewCache(4).Render(p, 80, dark); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(len(out)), "B/entry")
 }
 
 // BenchmarkRenderWarm is every later reader: what a session pays per view.

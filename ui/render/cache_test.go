@@ -107,6 +107,25 @@ func TestConcurrentRendersOnce(t *testing.T) {
 	}
 }
 
+// Different keys render in parallel: glamour and chroma must be safe for it.
+func TestConcurrentDifferentKeys(t *testing.T) {
+	c := NewCache(64)
+	p := goPost(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			st := []Style{dark, light, plain, {Profile: termenv.ANSI256}}[i%4]
+			if _, err := c.Render(p, 50+i, st); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, misses := c.Stats(); misses != 8 {
+		t.Errorf("%d renders, want 8", misses)
+	}
+}
+
 func TestWidthsWrap(t *testing.T) {
 	c := NewCache(64)
 	for _, p := range library(t).Published() {

@@ -20,7 +20,8 @@ func trimPadding(s string) string {
 		}
 		trimLine(&b, line)
 	}
-	return b.String()
+	// Clone: the builder's buffer is sized for s, and the cache keeps this.
+	return strings.Clone(b.String())
 }
 
 // token is a run of text drawn in one SGR state, or one SGR sequence.
