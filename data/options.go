@@ -11,7 +11,8 @@ type Options struct {
 	// Limits are the write rate limits; the zero value means DefaultLimits.
 	// A RateLimit whose Count is 0 or less does not limit.
 	Limits Limits
-	// MaxConns bounds the connection pool (Postgres); 0 means 10.
+	// MaxConns bounds the connection pool (Postgres) or the reader pool
+	// (SQLite, which always has one writer); 0 means 10.
 	MaxConns int32
 	// Logger receives operational logs. They never contain emails or
 	// comment bodies. nil means slog.Default().
