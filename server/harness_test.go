@@ -1,0 +1,185 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/sqlite"
+	"blog/internal/termclient"
+	"blog/posts"
+	"blog/server"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// testServer is a real server on a free loopback port.
+type testServer struct {
+	srv    *server.Server
+	addr   string
+	http   string
+	store  data.Store
+	lib    *posts.Library
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+type serverOpts struct {
+	dataDir string
+	store   data.Store
+	notice  string
+	admins  []ssh.PublicKey
+	grace   time.Duration
+}
+
+func quietLog() *slog.Logger {
+	if os.Getenv("BLOG_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func openSQLite(t testing.TB, limits data.Limits) data.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), data.Options{Limits: limits, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// generousLimits keep rate limits out of tests that are not about them.
+func generousLimits() data.Limits {
+	l := data.DefaultLimits()
+	for _, r := range []*data.RateLimit{&l.CommentPerKey, &l.CommentPerIP, &l.SubscribePerKey, &l.SubscribePerIP} {
+		r.Count = 1000
+	}
+	return l
+}
+
+func startServer(t testing.TB, o serverOpts) *testServer {
+	t.Helper()
+	if o.dataDir == "" {
+		o.dataDir = t.TempDir()
+	}
+	if o.store == nil {
+		o.store = openSQLite(t, generousLimits())
+	}
+	lib, err := posts.Embedded(quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{
+		SSHAddr:       "127.0.0.1:0",
+		HTTPAddr:      "127.0.0.1:0",
+		DataDir:       o.dataDir,
+		Title:         "Test Blog",
+		Notice:        o.notice,
+		Host:          "blog.test",
+		ShutdownGrace: o.grace,
+		AdminKeys:     o.admins,
+		Log:           quietLog(),
+	}, lib, o.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{srv: srv, addr: srv.SSHAddr().String(), http: "http://" + srv.HTTPAddr().String(), store: o.store, lib: lib, cancel: cancel, done: make(chan error, 1)}
+	go func() { ts.done <- srv.Serve(ctx) }()
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+func (ts *testServer) stop() {
+	ts.once.Do(func() {
+		ts.cancel()
+		select {
+		case <-ts.done:
+		case <-time.After(15 * time.Second):
+		}
+	})
+}
+
+func newKey(t testing.TB) ssh.Signer {
+	t.Helper()
+	k, err := termclient.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// open starts an interactive session and waits for the home screen.
+func (ts *testServer) open(t testing.TB, signer ssh.Signer, w, h int, extra ...func(*termclient.Options)) *termclient.Session {
+	t.Helper()
+	o := termclient.Options{Addr: ts.addr, Signer: signer, Width: w, Height: h}
+	for _, f := range extra {
+		f(&o)
+	}
+	s, err := termclient.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func waitFor(t testing.TB, s *termclient.Session, text string) {
+	t.Helper()
+	if err := s.WaitFor(text, 10*time.Second); err != nil {
+		t.Fatalf("waiting for %q: %v", text, err)
+	}
+}
+
+func waitGone(t testing.TB, s *termclient.Session, text string) {
+	t.Helper()
+	if err := s.Wait(10*time.Second, func(scr string) bool { return !strings.Contains(scr, text) }); err != nil {
+		t.Fatalf("waiting for %q to go: %v", text, err)
+	}
+}
+
+func typeKeys(t testing.TB, s *termclient.Session, keys string) {
+	t.Helper()
+	if err := s.Type(keys); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openPost moves the selection on the home screen to slug and opens it.
+func (ts *testServer) openPost(t testing.TB, s *termclient.Session, slug string) {
+	t.Helper()
+	var title string
+	for i, p := range ts.lib.Published() {
+		if p.Slug == slug {
+			title = p.Title
+			typeKeys(t, s, strings.Repeat("j", i)+"\r")
+		}
+	}
+	if title == "" {
+		t.Fatalf("no post %s", slug)
+	}
+	waitFor(t, s, "← Test Blog")
+}
+
+const goPost = "go-for-backend-services"
+
+func post(t testing.TB, ts *testServer, slug string) posts.Post {
+	t.Helper()
+	p, ok := ts.lib.Get(slug)
+	if !ok {
+		t.Fatalf("no post %s", slug)
+	}
+	return p
+}

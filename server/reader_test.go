@@ -1,0 +1,298 @@
+package server_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"blog/internal/termclient"
+
+	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/crypto/ssh"
+)
+
+func TestHomeListsPublishedPosts(t *testing.T) {
+	ts := startServer(t, serverOpts{notice: "A test instance: the database is cleared every day."})
+	s := ts.open(t, newKey(t), 100, 40)
+	waitFor(t, s, "Test Blog")
+	waitFor(t, s, "the database is cleared every day")
+	for _, p := range ts.lib.Published() {
+		waitFor(t, s, p.Title)
+	}
+	if strings.Contains(s.Screen(), "Ideas for future posts") {
+		t.Fatal("a draft is listed")
+	}
+	waitFor(t, s, "enter read")
+	waitFor(t, s, "0 comments")
+}
+
+func TestOpenPostRendersTableCodeAndSections(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 40)
+	waitFor(t, s, "Test Blog")
+	ts.openPost(t, s, goPost)
+	waitFor(t, s, "Go for Backend Services")
+	waitFor(t, s, "min read")
+
+	// Page down until the table, the code and the comment section showed.
+	want := map[string]bool{"Standard library": false, "http.NewServeMux()": false, "Go Proverbs": false, "Comments (0)": false, "No comments yet": false, "Subscribe": false}
+	for i := 0; i < 40; i++ {
+		scr := s.Screen()
+		for k := range want {
+			if strings.Contains(scr, k) {
+				want[k] = true
+			}
+		}
+		typeKeys(t, s, " ")
+		time.Sleep(30 * time.Millisecond)
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("never saw %q; last screen:\n%s", k, s.Screen())
+		}
+	}
+	// g goes back to the top, esc back to the list.
+	typeKeys(t, s, "g")
+	waitFor(t, s, "0%")
+	typeKeys(t, s, "\x1b")
+	waitFor(t, s, "enter read")
+}
+
+func TestResizeRewrapsAndKeepsPlace(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 30)
+	waitFor(t, s, "Test Blog")
+	ts.openPost(t, s, goPost)
+	typeKeys(t, s, "  ")
+	waitFor(t, s, "Why Go")
+	if err := s.Resize(60, 30); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(10*time.Second, func(scr string) bool {
+		for _, l := range strings.Split(scr, "\n") {
+			if ansi.StringWidth(l) > 60 {
+				return false
+			}
+		}
+		return strings.Contains(scr, "← Test Blog")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The reader is still in the first part of the post, not at the top.
+	scr := s.Screen()
+	if strings.Contains(scr, " 0%") {
+		t.Errorf("resize lost the place:\n%s", scr)
+	}
+	// Too small: a clear message instead of broken output.
+	if err := s.Resize(30, 8); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, "40x12")
+	if err := s.Resize(80, 24); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, "← Test Blog")
+}
+
+func TestFilterNarrowsTheList(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 40)
+	waitFor(t, s, "Welcome to the blog")
+	typeKeys(t, s, "/terminal")
+	waitFor(t, s, "Filter: terminal")
+	waitGone(t, s, "Welcome to the blog")
+	waitFor(t, s, "Writing for Readers in a Terminal")
+	typeKeys(t, s, "\r")
+	waitFor(t, s, "← Test Blog")
+}
+
+func TestNoColorAndLightBackground(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Env = []string{"NO_COLOR=1"} })
+	waitFor(t, s, "Welcome to the blog")
+	ts.openPost(t, s, goPost)
+	typeKeys(t, s, "  ")
+	time.Sleep(200 * time.Millisecond)
+	for _, seq := range []string{"\x1b[38;", "\x1b[48;", "\x1b[3", "\x1b[9"} {
+		if strings.Contains(string(s.Raw()), seq) {
+			t.Fatalf("NO_COLOR session got colour sequence %q", seq)
+		}
+	}
+}
+
+func TestExecCommandsWithoutPTY(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	key := newKey(t)
+	run := func(cmd string) (string, string, int) {
+		t.Helper()
+		out, errOut, code, err := termclient.Exec(ts.addr, key, cmd, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		return out, errOut, code
+	}
+
+	out, _, code := run("ls")
+	if code != 0 || !strings.Contains(out, goPost) || !strings.Contains(out, "2026-11-12") {
+		t.Fatalf("ls: code %d\n%s", code, out)
+	}
+	if n := len(strings.Split(strings.TrimSpace(out), "\n")); n != len(ts.lib.Published()) {
+		t.Fatalf("ls printed %d lines for %d posts", n, len(ts.lib.Published()))
+	}
+
+	out, _, _ = run("ls --json")
+	sc := bufio.NewScanner(strings.NewReader(out))
+	lines := 0
+	for sc.Scan() {
+		var p struct{ Slug, Title string }
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil || p.Slug == "" {
+			t.Fatalf("ls --json line %q: %v", sc.Text(), err)
+		}
+		lines++
+	}
+	if lines != len(ts.lib.Published()) {
+		t.Fatalf("ls --json: %d lines", lines)
+	}
+
+	out, _, code = run("read " + goPost)
+	if code != 0 || !strings.Contains(out, "Standard library") || !strings.Contains(out, "http.NewServeMux()") || strings.Contains(out, "\x1b") {
+		t.Fatalf("read: code %d, plain text expected:\n%s", code, out)
+	}
+	out, _, _ = run("read --raw " + goPost)
+	if !strings.Contains(out, "| Feature |") || !strings.Contains(out, "```go") {
+		t.Fatalf("read --raw is not the Markdown source:\n%s", out)
+	}
+	out, _, code = run("help")
+	if code != 0 || !strings.Contains(out, "comments SLUG") {
+		t.Fatalf("help: %d\n%s", code, out)
+	}
+	_, errOut, code := run("frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	_, errOut, code = run("read no-such-post")
+	if code != 1 || !strings.Contains(errOut, `no post "no-such-post"`) {
+		t.Fatalf("unknown slug: %d %q", code, errOut)
+	}
+}
+
+func TestBareSessionWithoutPTYListsPosts(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	client, err := termclient.Dial(ts.addr, newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sess.Stdout = &out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), goPost) || !strings.Contains(out.String(), "read SLUG") {
+		t.Fatalf("bare session printed:\n%s", out.String())
+	}
+}
+
+func TestReadWithPTYOpensThePost(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Command = "read " + goPost })
+	waitFor(t, s, "← Test Blog")
+	waitFor(t, s, "Go for Backend Services")
+}
+
+func TestOnlyBlogRequestsAreAllowed(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	client, err := termclient.Dial(ts.addr, newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if c, err := client.Dial("tcp", ts.http[len("http://"):]); err == nil {
+		c.Close()
+		t.Fatal("local port forwarding was allowed")
+	}
+	if l, err := client.Listen("tcp", "127.0.0.1:0"); err == nil {
+		l.Close()
+		t.Fatal("remote port forwarding was allowed")
+	}
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := sess.SendRequest("auth-agent-req@openssh.com", true, nil); ok {
+		t.Fatal("agent forwarding was accepted")
+	}
+	if ok, _ := sess.SendRequest("x11-req", true, ssh.Marshal(struct {
+		Single        bool
+		Proto, Cookie string
+		Screen        uint32
+	}{false, "MIT-MAGIC-COOKIE-1", "00", 0})); ok {
+		t.Fatal("X11 forwarding was accepted")
+	}
+	if err := sess.RequestSubsystem("sftp"); err == nil {
+		t.Fatal("sftp subsystem was accepted")
+	}
+}
+
+func TestHostKeyStableAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	hostKey := func() string {
+		ts := startServer(t, serverOpts{dataDir: dir})
+		defer ts.stop()
+		var seen string
+		cfg := termclient.ClientConfig("reader", newKey(t), func(_ string, _ net.Addr, k ssh.PublicKey) error {
+			seen = ssh.FingerprintSHA256(k)
+			return nil
+		}, 5*time.Second)
+		c, err := ssh.Dial("tcp", ts.addr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		return seen
+	}
+	first, second := hostKey(), hostKey()
+	if first == "" || first != second {
+		t.Fatalf("host key changed across restarts: %s then %s", first, second)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(ts.http + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestShutdownTellsOpenSessions(t *testing.T) {
+	ts := startServer(t, serverOpts{grace: 5 * time.Second})
+	s := ts.open(t, newKey(t), 80, 24)
+	waitFor(t, s, "Test Blog")
+	ts.stop()
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("session still open after shutdown")
+	}
+	if !strings.Contains(string(s.Raw()), "The server is restarting") {
+		t.Fatalf("no restart notice; screen:\n%s", s.Screen())
+	}
+}

@@ -1,0 +1,262 @@
+// Package server serves the blog over SSH: authentication and identity, the
+// session handler (a Bubble Tea program for terminals, plain commands for
+// scripts), the live-event hub, the HTTP side (health, readiness) and a
+// graceful shutdown that tells open sessions what is happening.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"blog/data"
+	"blog/posts"
+	"blog/ui"
+	"blog/ui/render"
+
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Config holds every server setting; cmd/blog fills it from flags and env.
+type Config struct {
+	SSHAddr  string
+	HTTPAddr string
+	DataDir  string
+	// HostKey is a path to a private key, or the PEM itself. Empty means
+	// DataDir/host_ed25519, generated on first start.
+	HostKey string
+	Title   string
+	Notice  string
+	// Host is what the UI shows readers to type after "ssh".
+	Host          string
+	IdleTimeout   time.Duration
+	MaxTimeout    time.Duration
+	ShutdownGrace time.Duration
+	// FPS caps how often a session's screen is redrawn.
+	FPS int
+	// AdminKeys are authorized_keys lines of the moderators.
+	AdminKeys []gossh.PublicKey
+	Log       *slog.Logger
+}
+
+// Server is one replica's SSH and HTTP front.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	store  data.Store
+	posts  *posts.Library
+	render *render.Cache
+	hub    *hub
+	uiCfg  ui.Config
+
+	ssh      *ssh.Server
+	sshLn    net.Listener
+	http     *http.Server
+	httpLn   net.Listener
+	draining atomic.Bool
+	sessions sync.WaitGroup
+}
+
+// New prepares a server; Listen and Serve start it.
+func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.FPS <= 0 {
+		cfg.FPS = 30
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.Host == "" {
+		cfg.Host = "localhost"
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Log,
+		store:  store,
+		posts:  lib,
+		render: render.NewCache(256),
+	}
+	s.hub = newHub(store, cfg.Log)
+	s.uiCfg = ui.Config{
+		Title:  cfg.Title,
+		Notice: cfg.Notice,
+		Host:   cfg.Host,
+		Posts:  lib,
+		Render: s.render,
+		Store:  store,
+		Counts: s.hub.Counts,
+		Log:    cfg.Log,
+	}
+	hostKey, err := s.hostKeyOption()
+	if err != nil {
+		return nil, err
+	}
+	s.ssh, err = wish.NewServer(
+		hostKey,
+		wish.WithVersion("blog"),
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
+		wish.WithIdleTimeout(cfg.IdleTimeout),
+		wish.WithMaxTimeout(cfg.MaxTimeout),
+		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions),
+		refuseExtras,
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+	return s, nil
+}
+
+// hostKeyOption loads the host key from PEM or a file, generating an
+// ed25519 key (mode 0600) on first start so readers never see it change.
+func (s *Server) hostKeyOption() (ssh.Option, error) {
+	k := strings.TrimSpace(s.cfg.HostKey)
+	if strings.HasPrefix(k, "-----BEGIN") {
+		if _, err := gossh.ParsePrivateKey([]byte(k)); err != nil {
+			return nil, fmt.Errorf("host key PEM: %w", err)
+		}
+		return wish.WithHostKeyPEM([]byte(k + "\n")), nil
+	}
+	if k == "" {
+		if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		k = filepath.Join(s.cfg.DataDir, "host_ed25519")
+	}
+	return wish.WithHostKeyPath(k), nil
+}
+
+// Listen opens the SSH and HTTP listeners.
+func (s *Server) Listen() error {
+	var err error
+	if s.sshLn, err = net.Listen("tcp", s.cfg.SSHAddr); err != nil {
+		return fmt.Errorf("listen ssh: %w", err)
+	}
+	if s.cfg.HTTPAddr != "" {
+		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+			s.sshLn.Close()
+			return fmt.Errorf("listen http: %w", err)
+		}
+	}
+	return nil
+}
+
+// SSHAddr is the address the SSH listener is bound to.
+func (s *Server) SSHAddr() net.Addr { return s.sshLn.Addr() }
+
+// HTTPAddr is the address of the HTTP listener, or nil.
+func (s *Server) HTTPAddr() net.Addr {
+	if s.httpLn == nil {
+		return nil
+	}
+	return s.httpLn.Addr()
+}
+
+// Serve runs until ctx ends, then shuts down: it stops accepting, tells
+// open sessions the server is restarting, and waits up to the grace
+// period for them to close.
+func (s *Server) Serve(ctx context.Context) error {
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	defer stopHub()
+	go s.hub.run(hubCtx)
+
+	errc := make(chan error, 2)
+	go func() { errc <- s.ssh.Serve(s.sshLn) }()
+	if s.httpLn != nil {
+		go func() { errc <- s.http.Serve(s.httpLn) }()
+	}
+	s.log.Info("serving", "ssh", s.SSHAddr().String(), "http", addrString(s.HTTPAddr()))
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, ssh.ErrServerClosed) && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	return s.shutdown()
+}
+
+func (s *Server) shutdown() error {
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
+	s.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	s.sshLn.Close()
+	s.hub.broadcast(shutdownMsg{})
+	done := make(chan struct{})
+	go func() { s.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("grace period over; closing remaining sessions")
+	}
+	s.ssh.Close()
+	if s.httpLn != nil {
+		_ = s.http.Shutdown(ctx)
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// refuseExtras keeps the server to what a blog needs: no port forwarding
+// (no handlers are set), no subsystems, and session channels that refuse
+// agent and X11 forwarding.
+func refuseExtras(srv *ssh.Server) error {
+	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
+	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
+	srv.SubsystemHandlers = nil
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
+		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+			ssh.DefaultSessionHandler(srv, conn, refusingChannel{ch}, ctx)
+		},
+	}
+	return nil
+}
+
+// refusingChannel answers agent and X11 forwarding requests with "no"
+// before the session sees them.
+type refusingChannel struct{ gossh.NewChannel }
+
+func (c refusingChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	ch, reqs, err := c.NewChannel.Accept()
+	if err != nil {
+		return ch, reqs, err
+	}
+	out := make(chan *gossh.Request)
+	go func() {
+		defer close(out)
+		for r := range reqs {
+			switch r.Type {
+			case "auth-agent-req@openssh.com", "x11-req":
+				if r.WantReply {
+					_ = r.Reply(false, nil)
+				}
+				continue
+			}
+			out <- r
+		}
+	}()
+	return ch, out, nil
+}

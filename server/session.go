@@ -1,0 +1,170 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"blog/data"
+	"blog/ui"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// shutdownMsg asks a program to end because the server is stopping.
+type shutdownMsg struct{}
+
+// author is who a session acts as: the fingerprint of the key the client
+// authenticated with (read after authentication, never a key merely
+// offered) and the remote IP.
+func author(s ssh.Session) data.Author {
+	a := data.Author{IP: remoteIP(s.RemoteAddr())}
+	if k := s.PublicKey(); k != nil {
+		a.KeyFingerprint = gossh.FingerprintSHA256(k)
+	}
+	return a
+}
+
+func remoteIP(addr net.Addr) string {
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
+
+func (s *Server) isAdmin(sess ssh.Session) bool {
+	k := sess.PublicKey()
+	if k == nil {
+		return false
+	}
+	for _, a := range s.cfg.AdminKeys {
+		if ssh.KeysEqual(k, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// handle is the innermost middleware: a terminal gets the interface, a
+// command or a pipe gets plain text.
+func (s *Server) handle(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.sessions.Add(1)
+		defer s.sessions.Done()
+		if s.draining.Load() {
+			fmt.Fprintln(sess.Stderr(), "The server is restarting. Please reconnect in a moment.")
+			_ = sess.Exit(1)
+			return
+		}
+		pty, _, isPty := sess.Pty()
+		cmd := sess.Command()
+		if isPty && (len(cmd) == 0 || cmd[0] == "read" && len(cmd) == 2) {
+			s.runTUI(sess, pty)
+		} else {
+			_ = sess.Exit(s.runCommand(sess))
+		}
+		next(sess)
+	}
+}
+
+// runTUI runs one Bubble Tea program for the session.
+func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
+	look, input := clientLook(sess, pty.Term)
+	us := ui.Session{
+		Author: author(sess),
+		Admin:  s.isAdmin(sess),
+		Look:   look,
+		Width:  pty.Window.Width,
+		Height: pty.Window.Height,
+	}
+	if cmd := sess.Command(); len(cmd) == 2 {
+		us.Slug = cmd[1]
+	}
+	model := ui.New(&s.uiCfg, us)
+	var stopping bool
+	p := tea.NewProgram(model,
+		tea.WithInput(input),
+		tea.WithOutput(sess),
+		tea.WithAltScreen(),
+		tea.WithMouseCellMotion(),
+		tea.WithoutSignalHandler(),
+		tea.WithFPS(s.cfg.FPS),
+		tea.WithContext(sess.Context()),
+		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+			if _, ok := msg.(shutdownMsg); ok {
+				stopping = true
+				return tea.Quit()
+			}
+			return msg
+		}),
+	)
+	s.hub.add(p)
+	defer s.hub.remove(p)
+
+	_, windows, _ := sess.Pty()
+	go func() {
+		for {
+			select {
+			case <-sess.Context().Done():
+				return
+			case w, ok := <-windows:
+				if !ok {
+					return
+				}
+				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			}
+		}
+	}()
+	if _, err := p.Run(); err != nil && !strings.Contains(err.Error(), "context canceled") {
+		s.log.Warn("session ended with error", "err", err)
+	}
+	if stopping {
+		fmt.Fprint(sess, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
+	}
+}
+
+// recoverPanics keeps a panic in one session from taking the server down.
+func (s *Server) recoverPanics(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("session panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				fmt.Fprintln(sess.Stderr(), "\r\nSorry, something went wrong on our side. Please reconnect.")
+				_ = sess.Exit(1)
+			}
+		}()
+		next(sess)
+	}
+}
+
+// logSessions records connect and disconnect; never keys, emails or text.
+func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		start := time.Now()
+		pty, _, isPty := sess.Pty()
+		a := author(sess)
+		attrs := []any{"remote", sess.RemoteAddr().String(), "key", a.KeyFingerprint, "command", commandName(sess.Command()), "pty", isPty}
+		if isPty {
+			attrs = append(attrs, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
+		}
+		s.log.Info("connect", attrs...)
+		next(sess)
+		s.log.Info("disconnect", append(attrs, "duration", time.Since(start).Round(time.Millisecond).String())...)
+	}
+}
+
+// commandName logs only the command word: arguments may hold an email.
+func commandName(cmd []string) string {
+	if len(cmd) == 0 {
+		return ""
+	}
+	if len(cmd[0]) > 32 {
+		return cmd[0][:32]
+	}
+	return cmd[0]
+}

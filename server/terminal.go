@@ -1,0 +1,211 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"blog/ui"
+
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+)
+
+// Terminal queries: the background colour (OSC 11) followed by primary
+// device attributes (DA1). Every terminal answers DA1, so its answer ends
+// the wait even when the terminal ignores OSC 11.
+const (
+	queryBackground = "\x1b]11;?\x07\x1b[c"
+	queryTimeout    = time.Second
+)
+
+// clientLook works out the client's colour profile from the environment it
+// sent (TERM, COLORTERM, NO_COLOR) and its background from its answer to a
+// query. It returns the session input to hand to the program: nothing the
+// visitor typed meanwhile is lost.
+func clientLook(s ssh.Session, term string) (ui.Look, io.Reader) {
+	env := append(s.Environ(), "TERM="+term)
+	out := termenv.NewOutput(io.Discard, termenv.WithEnvironment(environ(env)), termenv.WithTTY(true))
+	look := ui.Look{Profile: out.EnvColorProfile(), Dark: true}
+	if term == "" || term == "dumb" {
+		return ui.Look{Profile: termenv.Ascii, Dark: true}, s
+	}
+	if _, err := io.WriteString(s, queryBackground); err != nil {
+		return look, s
+	}
+	in := newHandoff(s.Context(), s)
+	var got []byte
+	deadline := time.NewTimer(queryTimeout)
+	defer deadline.Stop()
+wait:
+	for {
+		select {
+		case chunk, ok := <-in.chunks:
+			if !ok {
+				break wait
+			}
+			got = append(got, chunk...)
+			if da1End(got) >= 0 {
+				break wait
+			}
+		case <-deadline.C:
+			break wait
+		}
+	}
+	in.stop()
+	dark, rest := parseAnswers(got)
+	if dark != nil {
+		look.Dark = *dark
+	}
+	in.pending = rest
+	return look, in
+}
+
+type environ []string
+
+func (e environ) Environ() []string { return e }
+func (e environ) Getenv(k string) string {
+	for i := len(e) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(e[i], k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// da1End returns the index just past a DA1 answer (ESC [ ? ... c), or -1.
+func da1End(b []byte) int {
+	i := bytes.Index(b, []byte("\x1b[?"))
+	if i < 0 {
+		return -1
+	}
+	for j := i + 3; j < len(b); j++ {
+		c := b[j]
+		if c == 'c' {
+			return j + 1
+		}
+		if (c < '0' || c > '9') && c != ';' {
+			return -1
+		}
+	}
+	return -1
+}
+
+// parseAnswers takes the OSC 11 and DA1 answers out of b. It reports
+// whether the background is dark (nil when the terminal did not say) and
+// returns the bytes that were not answers: keys the visitor typed.
+func parseAnswers(b []byte) (dark *bool, rest []byte) {
+	if i := bytes.Index(b, []byte("\x1b]11;")); i >= 0 {
+		end, termLen := bytes.IndexByte(b[i:], '\a'), 1
+		if st := bytes.Index(b[i:], []byte("\x1b\\")); st >= 0 && (end < 0 || st < end) {
+			end, termLen = st, 2
+		}
+		if end >= 0 {
+			if d, ok := isDark(string(b[i+5 : i+end])); ok {
+				dark = &d
+			}
+			b = append(b[:i:i], b[i+end+termLen:]...)
+		}
+	}
+	if j := da1End(b); j >= 0 {
+		i := bytes.Index(b, []byte("\x1b[?"))
+		b = append(b[:i:i], b[j:]...)
+	}
+	return dark, b
+}
+
+// isDark reads "rgb:RRRR/GGGG/BBBB" (1 to 4 hex digits a channel).
+func isDark(spec string) (bool, bool) {
+	spec, ok := strings.CutPrefix(spec, "rgb:")
+	if !ok {
+		return false, false
+	}
+	parts := strings.Split(spec, "/")
+	if len(parts) != 3 {
+		return false, false
+	}
+	var ch [3]float64
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 4 {
+			return false, false
+		}
+		v, err := strconv.ParseUint(p, 16, 16)
+		if err != nil {
+			return false, false
+		}
+		ch[i] = float64(v) / float64(uint64(1)<<(4*len(p))-1)
+	}
+	// Relative luminance; below the middle counts as a dark background.
+	l := 0.2126*ch[0] + 0.7152*ch[1] + 0.0722*ch[2]
+	return l < 0.5, true
+}
+
+// handoff reads the session in a goroutine only while the query waits,
+// then hands every byte it read, and its reader, to the program.
+type handoff struct {
+	ctx     context.Context
+	r       io.Reader
+	chunks  chan []byte
+	done    chan struct{}
+	pending []byte
+}
+
+func newHandoff(ctx context.Context, r io.Reader) *handoff {
+	h := &handoff{ctx: ctx, r: r, chunks: make(chan []byte), done: make(chan struct{})}
+	go h.pump()
+	return h
+}
+
+// pump reads one chunk at a time until stop; a read that is in flight when
+// stop is called still delivers its bytes through Read.
+func (h *handoff) pump() {
+	defer close(h.chunks)
+	for {
+		buf := make([]byte, 256)
+		n, err := h.r.Read(buf)
+		if n > 0 {
+			select {
+			case h.chunks <- buf[:n]:
+			case <-h.done:
+				// Nobody waits for the query any more: keep the bytes for Read.
+				select {
+				case h.chunks <- buf[:n]:
+				case <-h.ctx.Done():
+				}
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-h.done:
+			return
+		default:
+		}
+	}
+}
+
+func (h *handoff) stop() { close(h.done) }
+
+// Read serves leftover bytes, then what the pump still delivers, then the
+// session directly.
+func (h *handoff) Read(p []byte) (int, error) {
+	if len(h.pending) > 0 {
+		n := copy(p, h.pending)
+		h.pending = h.pending[n:]
+		return n, nil
+	}
+	if h.chunks != nil {
+		chunk, ok := <-h.chunks
+		if ok {
+			h.pending = chunk
+			return h.Read(p)
+		}
+		h.chunks = nil
+	}
+	return h.r.Read(p)
+}

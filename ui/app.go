@@ -1,0 +1,308 @@
+// Package ui is the blog's terminal interface: Bubble Tea models for the post
+// list, the reader with its comments, the comment composer and the subscribe
+// form. It reaches storage only through the Backend interface and messages,
+// so a slow database never freezes a session's keyboard.
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"blog/data"
+	"blog/posts"
+	"blog/ui/render"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Minimum terminal size the layout needs.
+const (
+	MinWidth  = 40
+	MinHeight = 12
+	// maxContentWidth keeps lines readable on very wide terminals.
+	maxContentWidth = 100
+	// opTimeout bounds every storage call a session makes.
+	opTimeout = 5 * time.Second
+)
+
+// Backend is what the UI needs from storage; data.Store satisfies it.
+type Backend interface {
+	Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error)
+	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)
+	DeleteOwnComment(ctx context.Context, id int64, key string) error
+	Name(ctx context.Context, key string) (string, error)
+	Subscribe(ctx context.Context, email string, a data.Author) error
+	Unsubscribe(ctx context.Context, email string, a data.Author) error
+	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
+	DeleteComment(ctx context.Context, id int64, by string) error
+	Ban(ctx context.Context, b data.Ban) error
+}
+
+// Config is shared by every session of a server.
+type Config struct {
+	Title  string
+	Notice string
+	// Host is what readers type after "ssh", shown in the corner.
+	Host   string
+	Posts  *posts.Library
+	Render *render.Cache
+	Store  Backend
+	// Counts returns visible comment counts per post, kept by the server.
+	Counts func() map[string]int
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Session is what one visitor brings.
+type Session struct {
+	Author data.Author
+	Admin  bool
+	Look   Look
+	Width  int
+	Height int
+	// Slug, when set, opens that post first (ssh -t host read SLUG).
+	Slug string
+}
+
+// EventMsg carries a live change from the server's hub to a session.
+type EventMsg data.Event
+
+type screen int
+
+const (
+	homeScreen screen = iota
+	readerScreen
+)
+
+// Model is one session's interface. It is used through a pointer so that
+// Update does not copy it.
+type Model struct {
+	cfg    *Config
+	sess   Session
+	st     *Styles
+	width  int
+	height int
+	screen screen
+
+	home      homeState
+	reader    *readerState
+	composer  *composer
+	subscribe *subscribeForm
+	showHelp  bool
+	help      help.Model
+
+	// draft survives closing the composer and moving between posts.
+	draft draftState
+	// status is a one-line message shown above the help bar.
+	status    string
+	statusBad bool
+}
+
+// New builds a session's model.
+func New(cfg *Config, s Session) *Model {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Counts == nil {
+		cfg.Counts = func() map[string]int { return nil }
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	m := &Model{
+		cfg:    cfg,
+		sess:   s,
+		st:     StylesFor(s.Look),
+		width:  s.Width,
+		height: s.Height,
+		help:   help.New(),
+	}
+	m.help.Styles = m.st.Help
+	m.home.refresh(cfg.Posts)
+	return m
+}
+
+// Init opens the first post when the session asked for one.
+func (m *Model) Init() tea.Cmd {
+	if m.sess.Slug == "" {
+		return nil
+	}
+	if p, ok := m.cfg.Posts.Get(m.sess.Slug); ok {
+		return m.openPost(p)
+	}
+	m.setStatus("No post called "+m.sess.Slug+" here; these are the posts.", true)
+	return nil
+}
+
+// Update routes a message to the part of the interface that owns it.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		if m.reader != nil {
+			m.reader.layout(m)
+		}
+		if m.composer != nil {
+			m.composer.resize(m.contentWidth())
+		}
+		return m, nil
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		if m.screen == readerScreen && m.reader != nil && m.composer == nil {
+			return m, m.reader.mouse(m, msg)
+		}
+		if m.screen == homeScreen {
+			m.home.mouse(msg)
+		}
+		return m, nil
+	case EventMsg:
+		return m, m.handleEvent(data.Event(msg))
+	case commentsMsg:
+		if m.reader != nil {
+			return m, m.reader.loaded(m, msg)
+		}
+		return m, nil
+	case postedMsg:
+		return m, m.posted(msg)
+	case nameMsg:
+		if m.draft.name == "" && msg.name != "" {
+			m.draft.name = msg.name
+			if m.composer != nil {
+				m.composer.name.SetValue(msg.name)
+			}
+		}
+		return m, nil
+	case subscribedMsg:
+		if m.subscribe != nil {
+			m.subscribe.done(m, msg)
+		}
+		return m, nil
+	case retryMsg:
+		return m, m.retry(msg)
+	case moderatedMsg:
+		m.moderated(msg)
+		return m, nil
+	}
+	return m, nil
+}
+
+func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
+	if m.tooSmall() {
+		if k.String() == "q" {
+			return tea.Quit
+		}
+		return nil
+	}
+	m.status = ""
+	// Keys typed faster than they are read arrive as one message ("jjj");
+	// outside text fields each is its own command.
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && m.composer == nil && m.subscribe == nil {
+		var cmds []tea.Cmd
+		for _, r := range k.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
+	switch {
+	case m.composer != nil:
+		return m.composer.key(m, k)
+	case m.subscribe != nil:
+		return m.subscribe.key(m, k)
+	case m.showHelp:
+		if k.String() == "q" {
+			return tea.Quit
+		}
+		m.showHelp = false
+		return nil
+	}
+	if m.screen == homeScreen {
+		return m.home.key(m, k)
+	}
+	if m.reader.thread.stale(m.cfg.Now()) {
+		m.reader.thread.rebuild(m, m.reader.width)
+	}
+	return m.reader.key(m, k)
+}
+
+func (m *Model) handleEvent(ev data.Event) tea.Cmd {
+	if m.reader != nil {
+		return m.reader.event(m, ev)
+	}
+	return nil
+}
+
+func (m *Model) setStatus(s string, bad bool) {
+	m.status, m.statusBad = s, bad
+}
+
+func (m *Model) tooSmall() bool {
+	return m.width < MinWidth || m.height < MinHeight
+}
+
+// contentWidth is the width text is wrapped to.
+func (m *Model) contentWidth() int {
+	return min(m.width-2, maxContentWidth)
+}
+
+// View draws the current screen.
+func (m *Model) View() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		msg := "The window is " + itoa(m.width) + "x" + itoa(m.height) +
+			". Make it at least " + itoa(MinWidth) + "x" + itoa(MinHeight) + " to read."
+		return lipgloss.NewStyle().Width(m.width).Render(msg)
+	}
+	if m.showHelp {
+		return m.helpView()
+	}
+	if m.screen == readerScreen && m.reader != nil {
+		return m.reader.view(m)
+	}
+	return m.home.view(m)
+}
+
+func (m *Model) helpView() string {
+	k := homeHelp
+	if m.screen == readerScreen {
+		k = readerHelp
+		if m.sess.Admin {
+			k.full = append(k.full, adminHelp)
+		}
+	}
+	h := m.help
+	h.ShowAll = true
+	body := m.st.Section.Render("Keys") + "\n\n" + h.View(k) + "\n\n" + m.st.Dim.Render("Press any key to go back.")
+	return lipgloss.NewStyle().Padding(1, 2).Render(body)
+}
+
+// footer is the status line (or a blank line) and the short help.
+func (m *Model) footer(k helpKeys) string {
+	status := ""
+	if m.status != "" {
+		st := m.st.Success
+		if m.statusBad {
+			st = m.st.Error
+		}
+		status = st.Render(truncate(m.status, m.width-2))
+	}
+	return " " + status + "\n " + m.help.ShortHelpView(k.short)
+}
+
+// run wraps a storage call in a bounded context, off the update loop.
+func (m *Model) run(f func(ctx context.Context) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		return f(ctx)
+	}
+}

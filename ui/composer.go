@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"blog/data"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+const (
+	composerTextLines = 5
+	// composerHeight: border 2, title, name, text, count line, message line.
+	composerHeight = 2 + 1 + 1 + composerTextLines + 1 + 1
+	maxRetries     = 4
+)
+
+// draftState keeps what a visitor typed for the whole session.
+type draftState struct {
+	text map[string]string // per post slug
+	name string
+}
+
+// composer is the "Leave a comment" box. It exists only while open, so an
+// idle reader carries no text widgets.
+type composer struct {
+	slug      string
+	text      textarea.Model
+	name      textinput.Model
+	focusName bool
+	sending   bool
+	attempt   int
+	msg       string
+	msgBad    bool
+}
+
+// postedMsg is the answer to a post attempt.
+type postedMsg struct {
+	slug    string
+	comment data.Comment
+	err     error
+}
+
+// retryMsg asks the composer to try posting again after a database fault.
+type retryMsg struct{ attempt int }
+
+// nameMsg carries the name remembered for this visitor's key.
+type nameMsg struct{ name string }
+
+func (m *Model) openComposer() tea.Cmd {
+	if m.sess.Author.KeyFingerprint == "" {
+		m.setStatus("To comment, connect with an SSH key: run ssh-keygen -t ed25519, then ssh again.", true)
+		return nil
+	}
+	slug := m.reader.post.Slug
+	c := &composer{slug: slug}
+	c.text = textarea.New()
+	c.text.ShowLineNumbers = false
+	c.text.Prompt = ""
+	c.text.CharLimit = 0
+	c.text.MaxHeight = 0
+	c.text.Placeholder = "Write your comment…"
+	plain := textarea.Style{Base: m.st.Plain, Text: m.st.Body, Placeholder: m.st.Dim, CursorLine: m.st.Plain, EndOfBuffer: m.st.Plain, Prompt: m.st.Plain}
+	c.text.FocusedStyle, c.text.BlurredStyle = plain, plain
+	c.text.Cursor.Style = m.st.Plain
+	c.text.Cursor.SetMode(cursor.CursorStatic)
+	c.name = textinput.New()
+	c.name.Prompt = ""
+	c.name.Placeholder = data.DefaultName
+	c.name.CharLimit = data.MaxNameRunes
+	c.name.TextStyle, c.name.PlaceholderStyle = m.st.Body, m.st.Dim
+	c.name.Cursor.Style = m.st.Plain
+	c.name.Cursor.SetMode(cursor.CursorStatic)
+	if m.draft.text == nil {
+		m.draft.text = map[string]string{}
+	}
+	c.text.SetValue(m.draft.text[slug])
+	c.name.SetValue(m.draft.name)
+	c.resize(m.contentWidth())
+	c.text.Focus()
+	m.composer = c
+	m.reader.clamp(m)
+
+	var cmd tea.Cmd
+	if m.draft.name == "" {
+		key := m.sess.Author.KeyFingerprint
+		cmd = m.run(func(ctx context.Context) tea.Msg {
+			name, _ := m.cfg.Store.Name(ctx, key)
+			return nameMsg{name: name}
+		})
+	}
+	return cmd
+}
+
+func (c *composer) resize(w int) {
+	c.text.SetWidth(max(w-4, 10))
+	c.text.SetHeight(composerTextLines)
+	c.name.Width = max(w-12, 10)
+}
+
+func (c *composer) height() int { return composerHeight }
+
+// keep saves the draft so closing loses nothing.
+func (c *composer) keep(m *Model) {
+	m.draft.text[c.slug] = c.text.Value()
+	if n := strings.TrimSpace(c.name.Value()); n != "" {
+		m.draft.name = n
+	}
+}
+
+func (c *composer) key(m *Model, k tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, keys.Close):
+		c.keep(m)
+		m.composer = nil
+		m.reader.clamp(m)
+		if strings.TrimSpace(m.draft.text[c.slug]) != "" {
+			m.setStatus("Draft kept. Press c to go on writing.", false)
+		}
+		return nil
+	case key.Matches(k, keys.Send):
+		return c.send(m)
+	case key.Matches(k, keys.Tab):
+		c.focusName = !c.focusName
+		if c.focusName {
+			c.text.Blur()
+			return c.name.Focus()
+		}
+		c.name.Blur()
+		return c.text.Focus()
+	}
+	if c.sending {
+		return nil
+	}
+	if k.Paste {
+		if n := utf8.RuneCountInString(c.text.Value()) + len(k.Runes); !c.focusName && n > data.MaxCommentRunes {
+			c.msg, c.msgBad = "That paste would make the comment "+itoa(n)+" characters long; the limit is "+itoa(data.MaxCommentRunes)+". Nothing was pasted.", true
+			return nil
+		}
+	}
+	c.msg = ""
+	var cmd tea.Cmd
+	if c.focusName {
+		if k.Type == tea.KeyEnter {
+			c.focusName = false
+			c.name.Blur()
+			return c.text.Focus()
+		}
+		c.name, cmd = c.name.Update(k)
+	} else {
+		c.text, cmd = c.text.Update(k)
+	}
+	return cmd
+}
+
+func (c *composer) send(m *Model) tea.Cmd {
+	if c.sending {
+		return nil
+	}
+	c.keep(m)
+	body := c.text.Value()
+	if strings.TrimSpace(body) == "" {
+		c.msg, c.msgBad = "Write something first.", true
+		return nil
+	}
+	if n := utf8.RuneCountInString(body); n > data.MaxCommentRunes {
+		c.msg, c.msgBad = "The comment is "+itoa(n)+" characters; the limit is "+itoa(data.MaxCommentRunes)+". Shorten it a little.", true
+		return nil
+	}
+	c.sending, c.attempt = true, c.attempt+1
+	c.msg, c.msgBad = "Posting…", false
+	nc := data.NewComment{PostSlug: c.slug, Name: c.name.Value(), Body: body, Author: m.sess.Author}
+	return m.run(func(ctx context.Context) tea.Msg {
+		saved, err := m.cfg.Store.AddComment(ctx, nc)
+		return postedMsg{slug: nc.PostSlug, comment: saved, err: err}
+	})
+}
+
+// posted handles the answer to a post attempt: success clears the draft;
+// any failure keeps the text where it is.
+func (m *Model) posted(msg postedMsg) tea.Cmd {
+	c := m.composer
+	if c != nil && c.slug == msg.slug {
+		c.sending = false
+	}
+	if msg.err != nil {
+		text := "Couldn't post: " + friendly(msg.err)
+		var retry tea.Cmd
+		if errors.Is(msg.err, data.ErrUnavailable) || errors.Is(msg.err, context.DeadlineExceeded) {
+			if c != nil && c.attempt <= maxRetries {
+				delay := time.Duration(c.attempt) * 2 * time.Second
+				text = "Couldn't save: the database isn't answering. Your text is kept; retrying in " + delay.String() + "."
+				attempt := c.attempt
+				retry = tea.Tick(delay, func(time.Time) tea.Msg { return retryMsg{attempt: attempt} })
+			} else {
+				text = "Couldn't save: the database isn't answering. Your text is kept; press ctrl+s to try again."
+			}
+		}
+		if c != nil && c.slug == msg.slug {
+			c.msg, c.msgBad = text, true
+		} else {
+			m.setStatus(text, true)
+		}
+		return retry
+	}
+	delete(m.draft.text, msg.slug)
+	if c != nil && c.slug == msg.slug {
+		m.composer = nil
+	}
+	m.setStatus("Comment posted. Thank you!", false)
+	if r := m.reader; r != nil && r.post.Slug == msg.slug {
+		if !r.thread.has(msg.comment.ID) && !r.thread.hasMore {
+			r.thread.add(msg.comment)
+		}
+		r.thread.rebuild(m, r.width)
+		r.offset = r.maxOffset(m)
+		r.newCount = 0
+		return r.maybeLoadMore(m)
+	}
+	return nil
+}
+
+func (m *Model) retry(msg retryMsg) tea.Cmd {
+	if c := m.composer; c != nil && !c.sending && c.attempt == msg.attempt {
+		return c.send(m)
+	}
+	return nil
+}
+
+func (c *composer) view(m *Model) string {
+	st := m.st
+	w := m.contentWidth()
+	n := utf8.RuneCountInString(c.text.Value())
+	count := st.Dim.Render(itoa(n) + " / " + itoa(data.MaxCommentRunes))
+	if n > data.MaxCommentRunes {
+		count = st.Error.Render(itoa(n) + " / " + itoa(data.MaxCommentRunes))
+	}
+	nameLabel := st.Dim.Render("Name: ")
+	if c.focusName {
+		nameLabel = st.Accent.Render("Name: ")
+	}
+	msg := ""
+	if c.msg != "" {
+		ms := st.Success
+		if c.msgBad {
+			ms = st.Error
+		}
+		msg = ms.Render(truncate(c.msg, w-4))
+	}
+	body := strings.Join([]string{
+		st.BoxTitle.Render("Leave a comment") + st.Dim.Render(" on "+truncate(m.reader.post.Title, max(w-24, 8))),
+		nameLabel + c.name.View(),
+		c.text.View(),
+		spread(count, st.Dim.Render("ctrl+s post · tab name · esc close"), w-4),
+		msg,
+	}, "\n")
+	box := st.Box.Width(w - 2).Render(body)
+	return indent(box) + "\n"
+}
+
+// indent prefixes every line with the one-column margin the screens use.
+func indent(s string) string {
+	return " " + strings.ReplaceAll(s, "\n", "\n ")
+}
+
+// friendly turns a storage error into words for the visitor.
+func friendly(err error) string {
+	var inv *data.InvalidError
+	var rl *data.RateLimitError
+	switch {
+	case errors.As(err, &inv):
+		return "the " + inv.Field + " " + inv.Reason + "."
+	case errors.As(err, &rl):
+		return "you're going a bit fast. Try again in " + rl.RetryAfter.Round(time.Second).String() + "."
+	case errors.Is(err, data.ErrBanned):
+		return "this key or address may not post here for now."
+	case errors.Is(err, data.ErrKeyRequired):
+		return "this needs an SSH key: run ssh-keygen -t ed25519, then ssh again."
+	case errors.Is(err, data.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return "the database isn't answering right now."
+	}
+	return "something went wrong on our side."
+}

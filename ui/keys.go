@@ -1,0 +1,70 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds every binding; each screen picks the ones it shows.
+type keyMap struct {
+	Up, Down, PageDown, PageUp, HalfDown, HalfUp, Top, Bottom key.Binding
+	Open, Back, Filter, ClearFilter, Quit, ForceQuit, Help    key.Binding
+	Comment, Subscribe, Delete, NextComment, PrevComment      key.Binding
+	Hide, Ban                                                 key.Binding
+	Send, Tab, Close, Submit                                  key.Binding
+}
+
+var keys = keyMap{
+	Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+	Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+	PageDown:    key.NewBinding(key.WithKeys(" ", "f", "pgdown"), key.WithHelp("space/f", "page down")),
+	PageUp:      key.NewBinding(key.WithKeys("b", "pgup"), key.WithHelp("b", "page up")),
+	HalfDown:    key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "half page down")),
+	HalfUp:      key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "half page up")),
+	Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+	Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "end")),
+	Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "read")),
+	Back:        key.NewBinding(key.WithKeys("esc", "h", "left"), key.WithHelp("esc", "back")),
+	Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+	ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+	Quit:        key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+	ForceQuit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+	Comment:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "comment")),
+	Subscribe:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "subscribe")),
+	NextComment: key.NewBinding(key.WithKeys("n", "tab"), key.WithHelp("n/N", "select comment")),
+	PrevComment: key.NewBinding(key.WithKeys("N", "shift+tab"), key.WithHelp("N", "previous comment")),
+	Delete:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete mine")),
+	Hide:        key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "hide/unhide")),
+	Ban:         key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "ban author 24h")),
+	Send:        key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "post")),
+	Tab:         key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "name/text")),
+	Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+	Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+}
+
+// helpKeys adapts a list of bindings to bubbles/help.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
+
+var (
+	homeHelp = helpKeys{
+		short: []key.Binding{keys.Up, keys.Down, keys.Open, keys.Filter, keys.Subscribe, keys.Help, keys.Quit},
+		full: [][]key.Binding{
+			{keys.Up, keys.Down, keys.Top, keys.Bottom},
+			{keys.Open, keys.Filter, keys.ClearFilter},
+			{keys.Subscribe, keys.Help, keys.Quit, keys.ForceQuit},
+		},
+	}
+	readerHelp = helpKeys{
+		short: []key.Binding{keys.Down, keys.PageDown, keys.Top, keys.Bottom, keys.Comment, keys.Subscribe, keys.Back, keys.Help},
+		full: [][]key.Binding{
+			{keys.Up, keys.Down, keys.PageDown, keys.PageUp, keys.HalfDown, keys.HalfUp, keys.Top, keys.Bottom},
+			{keys.Comment, keys.NextComment, keys.Delete, keys.Subscribe},
+			{keys.Back, keys.Help, keys.Quit, keys.ForceQuit},
+		},
+	}
+	adminHelp = []key.Binding{keys.Hide, keys.Ban}
+)

@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"blog/data"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// thread is the comment section under a post: the comments loaded so far
+// (oldest first), paging state and the lines drawn for them.
+type thread struct {
+	comments []data.Comment
+	hasMore  bool // more pages wait on the server
+	loading  bool
+	loaded1  bool // the first page has arrived
+	loadErr  string
+	selected int   // index into comments, -1 for none
+	confirm  int64 // comment id awaiting a second d
+
+	lines   []string
+	lineOf  []int // first line of each comment within lines
+	builtAt time.Time
+}
+
+// commentsMsg is a page of comments (or the error fetching it).
+type commentsMsg struct {
+	slug     string
+	comments []data.Comment
+	err      error
+}
+
+func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
+	if t.loading || (t.loaded1 && !t.hasMore) || t.loadErr != "" {
+		return nil
+	}
+	t.loading = true
+	var after int64
+	if n := len(t.comments); n > 0 {
+		after = t.comments[n-1].ID
+	}
+	admin := m.sess.Admin
+	return m.run(func(ctx context.Context) tea.Msg {
+		cs, err := m.cfg.Store.Comments(ctx, slug, data.ListOptions{AfterID: after, Limit: commentPage, IncludeHidden: admin})
+		return commentsMsg{slug: slug, comments: cs, err: err}
+	})
+}
+
+func (t *thread) loaded(m *Model, msg commentsMsg) {
+	t.loading = false
+	if msg.err != nil {
+		m.cfg.Log.Warn("load comments", "slug", msg.slug, "err", msg.err)
+		t.loadErr = "Couldn't load comments: " + friendly(msg.err) + " Press r to try again."
+		return
+	}
+	t.loaded1 = true
+	t.hasMore = len(msg.comments) == commentPage
+	for _, c := range msg.comments {
+		if !t.has(c.ID) {
+			t.comments = append(t.comments, c)
+		}
+	}
+	t.sort()
+}
+
+func (t *thread) has(id int64) bool {
+	for i := len(t.comments) - 1; i >= 0; i-- {
+		if t.comments[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *thread) add(c data.Comment) {
+	t.comments = append(t.comments, c)
+	t.sort()
+}
+
+func (t *thread) sort() {
+	sort.SliceStable(t.comments, func(i, j int) bool { return t.comments[i].ID < t.comments[j].ID })
+}
+
+func (t *thread) remove(m *Model, id int64) {
+	for i, c := range t.comments {
+		if c.ID == id {
+			t.comments = append(t.comments[:i], t.comments[i+1:]...)
+			if t.selected == i {
+				t.selected = -1
+			} else if t.selected > i {
+				t.selected--
+			}
+			break
+		}
+	}
+	if m.reader != nil {
+		t.rebuild(m, m.reader.width)
+	}
+}
+
+// setHidden updates a loaded comment; false when it is not loaded.
+func (t *thread) setHidden(id int64, hidden bool) bool {
+	for i := range t.comments {
+		if t.comments[i].ID == id {
+			t.comments[i].Hidden = hidden
+			return true
+		}
+	}
+	return false
+}
+
+// visibleIndexes are the comments this visitor sees.
+func (t *thread) visibleIndexes(m *Model) []int {
+	var out []int
+	for i, c := range t.comments {
+		if !c.Hidden || m.sess.Admin {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// count is the number shown in "Comments (N)".
+func (t *thread) count(m *Model, slug string) int {
+	if t.loaded1 && !t.hasMore {
+		n := 0
+		for _, c := range t.comments {
+			if !c.Hidden {
+				n++
+			}
+		}
+		return n
+	}
+	return max(m.cfg.Counts()[slug], len(t.comments))
+}
+
+// stale reports whether relative times ("3 minutes ago") need redrawing.
+func (t *thread) stale(now time.Time) bool {
+	return now.Sub(t.builtAt) > 30*time.Second
+}
+
+// rebuild draws the comment section for width w.
+func (t *thread) rebuild(m *Model, w int) {
+	st := m.st
+	now := m.cfg.Now()
+	t.builtAt = now
+	t.lines = t.lines[:0]
+	t.lineOf = t.lineOf[:0]
+	add := func(s string) { t.lines = append(t.lines, s) }
+	slug := ""
+	if m.reader != nil {
+		slug = m.reader.post.Slug
+	}
+
+	add("")
+	add(st.Rule.Render(strings.Repeat("─", w)))
+	add(st.Section.Render("Comments (" + itoa(t.count(m, slug)) + ")"))
+	add("")
+	me := m.sess.Author.KeyFingerprint
+	for i, c := range t.comments {
+		t.lineOf = append(t.lineOf, len(t.lines))
+		if c.Hidden && !m.sess.Admin {
+			continue
+		}
+		bar := "  "
+		if i == t.selected {
+			bar = st.Bar.Render("▌ ")
+		}
+		head := st.Author.Render(truncate(data.Displayable(c.AuthorName), 32)) + st.Dim.Render(" · "+ago(c.CreatedAt, now))
+		var tags []string
+		if me != "" && c.AuthorKey == me {
+			tags = append(tags, st.You.Render("(you)")+st.Dim.Render(" d delete"))
+		}
+		if c.Hidden {
+			tags = append(tags, st.Error.Render("[hidden]"))
+		}
+		if m.sess.Admin {
+			tags = append(tags, st.Dim.Render("H hide · B ban · d delete"))
+		}
+		add(bar + spread(head, strings.Join(tags, "  "), w-2))
+		bodyStyle := st.Body
+		if c.Hidden {
+			bodyStyle = st.HiddenBody
+		}
+		for _, l := range wrap(data.Displayable(c.Body), w-2) {
+			add(bar + bodyStyle.Render(l))
+		}
+		add("")
+	}
+	switch {
+	case t.loadErr != "":
+		add(st.Error.Render(t.loadErr))
+	case t.loading && !t.loaded1:
+		add(st.Dim.Render("Loading comments…"))
+	case t.hasMore:
+		add(st.Dim.Render("Loading more comments as you scroll…"))
+	case len(t.comments) == 0:
+		add(st.Dim.Render("No comments yet. Be the first!"))
+	default:
+		add(st.Dim.Render("No more comments. Check back later for more!"))
+	}
+	add("")
+	if me == "" {
+		add(st.Dim.Render("To comment, connect with an SSH key (ssh-keygen -t ed25519)."))
+	} else {
+		add(st.Accent.Render("Leave a comment: press c"))
+	}
+	add("")
+	add(st.Section.Render("Enjoyed this post?"))
+	add(st.Summary.Render("Subscribe to the newsletter for new posts: press s"))
+	add("")
+}
