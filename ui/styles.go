@@ -47,7 +47,7 @@ type Styles struct {
 	NewMark     lipgloss.Style
 	// Plain carries no colour; text inputs build their cursor on it.
 	Plain lipgloss.Style
-	Help        help.Styles
+	Help  help.Styles
 }
 
 var (
