@@ -142,7 +142,7 @@ func (c *composer) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	}
 	if k.Paste {
 		if n := utf8.RuneCountInString(c.text.Value()) + len(k.Runes); !c.focusName && n > data.MaxCommentRunes {
-			c.msg, c.msgBad = "That paste would make the comment "+itoa(n)+" characters long; the limit is "+itoa(data.MaxCommentRunes)+". Nothing was pasted.", true
+			c.msg, c.msgBad = "Nothing was pasted: it would make the comment "+itoa(n)+" characters; the limit is "+itoa(data.MaxCommentRunes)+".", true
 			return nil
 		}
 	}

@@ -67,3 +67,27 @@ func exec(t testing.TB, admin, sql string) {
 		t.Fatalf("pgtest: %s: %v", sql, err)
 	}
 }
+
+// Outage makes the database at dbURL refuse connections and drops the
+// open ones, as a restart does, until the returned function is called
+// (also called at cleanup).
+func Outage(t testing.TB, dbURL string) (restore func()) {
+	t.Helper()
+	admin := AdminURL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := u.Path[1:]
+	exec(t, admin, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS false")
+	exec(t, admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"+name+"'")
+	done := false
+	restore = func() {
+		if !done {
+			done = true
+			exec(t, admin, "ALTER DATABASE "+name+" ALLOW_CONNECTIONS true")
+		}
+	}
+	t.Cleanup(restore)
+	return restore
+}
