@@ -58,8 +58,11 @@ var (
 			{keys.Subscribe, keys.Help, keys.Quit, keys.ForceQuit},
 		},
 	}
+	// scrollHelp and pageHelp only label the short help bar.
+	scrollHelp = key.NewBinding(key.WithKeys("j"), key.WithHelp("j/k", "scroll"))
+	pageHelp   = key.NewBinding(key.WithKeys(" "), key.WithHelp("space/b", "page"))
 	readerHelp = helpKeys{
-		short: []key.Binding{keys.Down, keys.PageDown, keys.Top, keys.Bottom, keys.Comment, keys.Subscribe, keys.Back, keys.Help},
+		short: []key.Binding{scrollHelp, pageHelp, keys.Comment, keys.Subscribe, keys.Back, keys.Help, keys.Quit},
 		full: [][]key.Binding{
 			{keys.Up, keys.Down, keys.PageDown, keys.PageUp, keys.HalfDown, keys.HalfUp, keys.Top, keys.Bottom},
 			{keys.Comment, keys.NextComment, keys.Delete, keys.Subscribe},
