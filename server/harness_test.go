@@ -38,6 +38,7 @@ type serverOpts struct {
 	notice  string
 	admins  []ssh.PublicKey
 	grace   time.Duration
+	limits  server.Limits
 }
 
 func quietLog() *slog.Logger {
@@ -87,6 +88,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Host:          "blog.test",
 		ShutdownGrace: o.grace,
 		AdminKeys:     o.admins,
+		Limits:        o.limits,
 		Log:           quietLog(),
 	}, lib, o.store)
 	if err != nil {
@@ -183,3 +185,5 @@ func post(t testing.TB, ts *testServer, slug string) posts.Post {
 	}
 	return p
 }
+
+func sshFingerprint(s ssh.Signer) string { return ssh.FingerprintSHA256(s.PublicKey()) }

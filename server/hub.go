@@ -21,8 +21,9 @@ const countsRefresh = time.Minute
 // hub fans live events out to every open program on this replica and keeps
 // the shared comment counts the post list shows.
 type hub struct {
-	store data.Store
-	log   *slog.Logger
+	store   data.Store
+	metrics *metrics
+	log     *slog.Logger
 
 	mu    sync.Mutex
 	progs map[*tea.Program]struct{}
@@ -31,8 +32,8 @@ type hub struct {
 	reload chan struct{}
 }
 
-func newHub(store data.Store, log *slog.Logger) *hub {
-	h := &hub{store: store, log: log, progs: map[*tea.Program]struct{}{}, reload: make(chan struct{}, 1)}
+func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
+	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]struct{}{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
 	return h
@@ -78,6 +79,7 @@ func (h *hub) run(ctx context.Context) {
 	go h.keepCounts(ctx)
 	h.requestReload()
 	for ev := range h.store.Events(ctx) {
+		h.observe(ev)
 		switch {
 		case ev.Kind == data.CommentAdded && !ev.Comment.Hidden:
 			next := maps.Clone(h.Counts())
@@ -87,6 +89,14 @@ func (h *hub) run(ctx context.Context) {
 			h.requestReload()
 		}
 		h.broadcast(ui.EventMsg(ev))
+	}
+}
+
+func (h *hub) observe(ev data.Event) {
+	kind := map[data.EventKind]string{data.CommentAdded: "added", data.CommentChanged: "changed", data.Resync: "resync"}[ev.Kind]
+	h.metrics.liveEvents.WithLabelValues(kind).Inc()
+	if ev.Kind == data.CommentAdded {
+		h.metrics.liveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())
 	}
 }
 

@@ -47,7 +47,9 @@ type Config struct {
 	FPS int
 	// AdminKeys are authorized_keys lines of the moderators.
 	AdminKeys []gossh.PublicKey
-	Log       *slog.Logger
+	// Limits cap connections; zero values take defaults.
+	Limits Limits
+	Log    *slog.Logger
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -57,8 +59,10 @@ type Server struct {
 	store  data.Store
 	posts  *posts.Library
 	render *render.Cache
-	hub    *hub
-	uiCfg  ui.Config
+	hub     *hub
+	uiCfg   ui.Config
+	metrics *metrics
+	limiter *connLimiter
 
 	ssh      *ssh.Server
 	sshLn    net.Listener
@@ -85,18 +89,22 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Log,
-		store:  store,
 		posts:  lib,
 		render: render.NewCache(256),
 	}
-	s.hub = newHub(store, cfg.Log)
+	s.metrics = newMetrics(s.render.Stats)
+	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
+	// Sessions and commands use the observed store; the hub reads events
+	// from the store itself.
+	s.store = observedStore{Store: store, m: s.metrics}
+	s.hub = newHub(store, s.metrics, cfg.Log)
 	s.uiCfg = ui.Config{
 		Title:  cfg.Title,
 		Notice: cfg.Notice,
 		Host:   cfg.Host,
 		Posts:  lib,
 		Render: s.render,
-		Store:  store,
+		Store:  s.store,
 		Counts: s.hub.Counts,
 		Log:    cfg.Log,
 	}
@@ -112,6 +120,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMaxTimeout(cfg.MaxTimeout),
 		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions),
+		ssh.WrapConn(s.limiter.wrap),
 		refuseExtras,
 	)
 	if err != nil {

@@ -56,6 +56,11 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		s.sessions.Add(1)
 		defer s.sessions.Done()
+		if refusal := sessionStarted(sess.Context()); refusal != "" {
+			fmt.Fprintln(sess.Stderr(), refusal)
+			_ = sess.Exit(1)
+			return
+		}
 		if s.draining.Load() {
 			fmt.Fprintln(sess.Stderr(), "The server is restarting. Please reconnect in a moment.")
 			_ = sess.Exit(1)
@@ -152,8 +157,16 @@ func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 		if isPty {
 			attrs = append(attrs, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
 		}
+		kind := "command"
+		if isPty && (len(sess.Command()) == 0 || sess.Command()[0] == "read") {
+			kind = "tui"
+		}
+		s.metrics.sessionsOpen.WithLabelValues(kind).Inc()
+		s.metrics.sessionsTotal.WithLabelValues(kind).Inc()
 		s.log.Info("connect", attrs...)
 		next(sess)
+		s.metrics.sessionsOpen.WithLabelValues(kind).Dec()
+		s.metrics.sessionDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 		s.log.Info("disconnect", append(attrs, "duration", time.Since(start).Round(time.Millisecond).String())...)
 	}
 }

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"blog/data"
+)
+
+// observedStore counts and times the store calls sessions make, for
+// /metrics. Everything not overridden passes straight through.
+type observedStore struct {
+	data.Store
+	m *metrics
+}
+
+// observe records one call: its latency, and what kind of failure it was.
+func (o observedStore) observe(op, action string, start time.Time, err error) {
+	o.m.dbLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	var inv *data.InvalidError
+	var rl *data.RateLimitError
+	switch {
+	case err == nil, errors.Is(err, data.ErrNotFound):
+	case errors.As(err, &inv):
+		o.m.rejectedInputs.WithLabelValues("invalid_" + inv.Field).Inc()
+	case errors.As(err, &rl):
+		o.m.rateLimitHits.WithLabelValues(action).Inc()
+		o.m.rejectedInputs.WithLabelValues("rate_limited").Inc()
+	case errors.Is(err, data.ErrBanned):
+		o.m.rejectedInputs.WithLabelValues("banned").Inc()
+	case errors.Is(err, data.ErrKeyRequired):
+		o.m.rejectedInputs.WithLabelValues("key_required").Inc()
+	default:
+		o.m.dbErrors.WithLabelValues(op).Inc()
+	}
+}
+
+func (o observedStore) AddComment(ctx context.Context, c data.NewComment) (data.Comment, error) {
+	start := time.Now()
+	out, err := o.Store.AddComment(ctx, c)
+	o.observe("add_comment", "comment", start, err)
+	if err == nil {
+		o.m.commentsPosted.Inc()
+	}
+	return out, err
+}
+
+func (o observedStore) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
+	start := time.Now()
+	out, err := o.Store.Comments(ctx, slug, opt)
+	o.observe("comments", "", start, err)
+	return out, err
+}
+
+func (o observedStore) CommentCounts(ctx context.Context) (map[string]int, error) {
+	start := time.Now()
+	out, err := o.Store.CommentCounts(ctx)
+	o.observe("comment_counts", "", start, err)
+	return out, err
+}
+
+func (o observedStore) Subscribe(ctx context.Context, email string, a data.Author) error {
+	start := time.Now()
+	err := o.Store.Subscribe(ctx, email, a)
+	o.observe("subscribe", "subscribe", start, err)
+	if err == nil {
+		o.m.subscriptions.Inc()
+	}
+	return err
+}
+
+func (o observedStore) Unsubscribe(ctx context.Context, email string, a data.Author) error {
+	start := time.Now()
+	err := o.Store.Unsubscribe(ctx, email, a)
+	o.observe("unsubscribe", "unsubscribe", start, err)
+	return err
+}
+
+func (o observedStore) DeleteOwnComment(ctx context.Context, id int64, key string) error {
+	start := time.Now()
+	err := o.Store.DeleteOwnComment(ctx, id, key)
+	o.observe("delete_own_comment", "", start, err)
+	return err
+}
+
+func (o observedStore) SetHidden(ctx context.Context, id int64, hidden bool, by string) error {
+	start := time.Now()
+	err := o.Store.SetHidden(ctx, id, hidden, by)
+	o.observe("set_hidden", "", start, err)
+	if err == nil {
+		o.m.moderationAction.WithLabelValues(map[bool]string{true: "hide", false: "unhide"}[hidden]).Inc()
+	}
+	return err
+}
+
+func (o observedStore) DeleteComment(ctx context.Context, id int64, by string) error {
+	start := time.Now()
+	err := o.Store.DeleteComment(ctx, id, by)
+	o.observe("delete_comment", "", start, err)
+	if err == nil {
+		o.m.moderationAction.WithLabelValues("delete").Inc()
+	}
+	return err
+}
+
+func (o observedStore) Ban(ctx context.Context, b data.Ban) error {
+	start := time.Now()
+	err := o.Store.Ban(ctx, b)
+	o.observe("ban", "", start, err)
+	if err == nil {
+		o.m.moderationAction.WithLabelValues("ban").Inc()
+	}
+	return err
+}

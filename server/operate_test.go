@@ -1,0 +1,157 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/postgres/pgtest"
+	"blog/internal/termclient"
+	"blog/server"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestMetricsCountWhatHappens(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := readAtEnd(t, ts, newKey(t))
+	commentTUI(t, s, "counted")
+	waitFor(t, s, "Comment posted")
+	if _, _, code, _ := termclient.Exec(ts.addr, nil, "comment "+goPost, strings.NewReader("x")); code != 1 {
+		t.Fatalf("keyless comment: %d", code)
+	}
+	_, body := get(t, ts.http+"/metrics")
+	for _, want := range []string{
+		`blog_sessions_open{kind="tui"} 1`,
+		`blog_sessions_total{kind="command"} 1`,
+		`blog_comments_posted_total 1`,
+		`blog_live_events_total{kind="added"} 1`,
+		`blog_render_cache_misses_total 1`,
+		`blog_db_latency_seconds_count{op="add_comment"}`,
+		"blog_live_event_lag_seconds_count 1",
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	for _, bad := range []string{"@", "counted"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("metrics contain %q", bad)
+		}
+	}
+}
+
+func TestConnectionCapsSayWhy(t *testing.T) {
+	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 2}})
+	for i := 0; i < 2; i++ {
+		s := ts.open(t, newKey(t), 80, 24)
+		waitFor(t, s, "enter read")
+	}
+	_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "ls", nil)
+	if err != nil || code != 1 || !strings.Contains(errOut, "Too many open sessions from your address") {
+		t.Fatalf("third session: %d %v %q", code, err, errOut)
+	}
+
+	full := startServer(t, serverOpts{limits: server.Limits{MaxConns: 1}})
+	s := full.open(t, newKey(t), 80, 24)
+	waitFor(t, s, "enter read")
+	_, errOut, code, _ = termclient.Exec(full.addr, newKey(t), "ls", nil)
+	if code != 1 || !strings.Contains(errOut, "The server is full") {
+		t.Fatalf("over the global cap: %d %q", code, errOut)
+	}
+}
+
+func TestConnectionRateLimit(t *testing.T) {
+	ts := startServer(t, serverOpts{limits: server.Limits{ConnsPerMinute: 4}})
+	var refused string
+	for i := 0; i < 5 && refused == ""; i++ {
+		_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "ls", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != 0 {
+			refused = errOut
+		}
+	}
+	if !strings.Contains(refused, "Too many new connections") {
+		t.Fatalf("rate limit never said so: %q", refused)
+	}
+	_, body := get(t, ts.http+"/metrics")
+	if !strings.Contains(body, `blog_connections_rejected_total{reason="rate"}`) {
+		t.Fatal("rate rejection not counted")
+	}
+}
+
+func TestHandshakeTimeoutClosesSilentClients(t *testing.T) {
+	ts := startServer(t, serverOpts{limits: server.Limits{HandshakeTimeout: 300 * time.Millisecond}})
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// The server says its version, then hangs up on a client that says nothing.
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatalf("connection not closed by the server: %v", err)
+	}
+}
+
+func TestReadinessFollowsPostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ts := startServer(t, serverOpts{store: openPostgres(t, url, generousLimits())})
+	if code, _ := get(t, ts.http+"/readyz"); code != 200 {
+		t.Fatalf("readyz %d", code)
+	}
+	restore := pgtest.Outage(t, url)
+	if code, _ := get(t, ts.http+"/readyz"); code != 503 {
+		t.Fatalf("readyz during outage: %d", code)
+	}
+	if code, _ := get(t, ts.http+"/healthz"); code != 200 {
+		t.Fatalf("healthz during outage: %d", code)
+	}
+	restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, _ := get(t, ts.http+"/readyz")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz stayed %d after the database came back", code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestBanHoldsOnEveryReplica(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	one := startServer(t, serverOpts{store: openPostgres(t, url, generousLimits())})
+	two := startServer(t, serverOpts{store: openPostgres(t, url, generousLimits())})
+	key := newKey(t)
+	if err := one.store.Ban(context.Background(), data.Ban{Target: sshFingerprint(key), Until: time.Now().Add(time.Hour), CreatedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	s := readAtEnd(t, two, key)
+	waitFor(t, s, "Comments (0)") // reading still works
+	commentTUI(t, s, "let me in")
+	waitFor(t, s, "may not post here")
+	_, errOut, code, _ := termclient.Exec(two.addr, key, "subscribe banned@example.com", nil)
+	if code != 1 || !strings.Contains(errOut, "not allowed") {
+		t.Fatalf("banned subscribe: %d %q", code, errOut)
+	}
+}
