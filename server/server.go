@@ -54,11 +54,11 @@ type Config struct {
 
 // Server is one replica's SSH and HTTP front.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	store  data.Store
-	posts  *posts.Library
-	render *render.Cache
+	cfg     Config
+	log     *slog.Logger
+	store   data.Store
+	posts   *posts.Library
+	render  *render.Cache
 	hub     *hub
 	uiCfg   ui.Config
 	metrics *metrics
