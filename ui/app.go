@@ -121,6 +121,7 @@ func New(cfg *Config, s Session) *Model {
 		help:   help.New(),
 	}
 	m.help.Styles = m.st.Help
+	m.help.Width = max(m.width-2, 0)
 	m.home.refresh(cfg.Posts)
 	return m
 }
@@ -142,12 +143,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.help.Width = max(m.width-2, 0)
+		if m.composer != nil {
+			m.composer.resize(m.contentWidth(), m.height)
+		}
 		if m.reader != nil {
 			m.reader.layout(m)
-		}
-		if m.composer != nil {
-			m.composer.resize(m.contentWidth())
 		}
 		return m, nil
 	case tea.KeyMsg:
@@ -281,8 +282,9 @@ func (m *Model) helpView() string {
 	}
 	h := m.help
 	h.ShowAll = true
+	h.Width = max(m.width-4, 0)
 	body := m.st.Section.Render("Keys") + "\n\n" + h.View(k) + "\n\n" + m.st.Dim.Render("Press any key to go back.")
-	return lipgloss.NewStyle().Padding(1, 2).Render(body)
+	return lipgloss.NewStyle().Padding(1, 2).MaxWidth(m.width).MaxHeight(m.height).Render(body)
 }
 
 // footer is the status line (or a blank line) and the short help.
@@ -295,7 +297,7 @@ func (m *Model) footer(k helpKeys) string {
 		}
 		status = st.Render(truncate(m.status, m.width-2))
 	}
-	return " " + status + "\n " + m.help.ShortHelpView(k.short)
+	return " " + status + "\n " + m.shortHelp(k.short)
 }
 
 // run wraps a storage call in a bounded context, off the update loop.

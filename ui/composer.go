@@ -14,12 +14,12 @@ import (
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 const (
-	composerTextLines = 5
-	// composerHeight: border 2, title, name, text, count line, message line.
-	composerHeight = 2 + 1 + 1 + composerTextLines + 1 + 1
+	// composerChrome: border 2, title, name, count line, message line.
+	composerChrome = 2 + 1 + 1 + 1 + 1
 	maxRetries     = 4
 )
 
@@ -84,7 +84,7 @@ func (m *Model) openComposer() tea.Cmd {
 	}
 	c.text.SetValue(m.draft.text[slug])
 	c.name.SetValue(m.draft.name)
-	c.resize(m.contentWidth())
+	c.resize(m.contentWidth(), m.height)
 	c.text.Focus()
 	m.composer = c
 	m.reader.clamp(m)
@@ -100,13 +100,15 @@ func (m *Model) openComposer() tea.Cmd {
 	return cmd
 }
 
-func (c *composer) resize(w int) {
+// resize fits the box to the window: up to five lines of text, fewer on a
+// short window so a line or two of the post stays in view.
+func (c *composer) resize(w, h int) {
 	c.text.SetWidth(max(w-4, 10))
-	c.text.SetHeight(composerTextLines)
+	c.text.SetHeight(max(1, min(5, h-4-composerChrome-2)))
 	c.name.Width = max(w-12, 10)
 }
 
-func (c *composer) height() int { return composerHeight }
+func (c *composer) height() int { return composerChrome + c.text.Height() }
 
 // keep saves the draft so closing loses nothing.
 func (c *composer) keep(m *Model) {
@@ -259,7 +261,7 @@ func (c *composer) view(m *Model) string {
 		st.BoxTitle.Render("Leave a comment") + st.Dim.Render(" on "+truncate(m.reader.post.Title, max(w-24, 8))),
 		nameLabel + c.name.View(),
 		c.text.View(),
-		spread(count, st.Dim.Render("ctrl+s post · tab name · esc close"), w-4),
+		spread(count, st.Dim.Render(truncate("ctrl+s post · tab name · esc close", w-5-ansi.StringWidth(count))), w-4),
 		msg,
 	}, "\n")
 	box := st.Box.Width(w - 2).Render(body)

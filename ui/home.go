@@ -173,17 +173,17 @@ func (h *homeState) view(m *Model) string {
 	footer := m.footer(homeHelp)
 	overlay := m.homeOverlay()
 	avail := m.height - used - lipgloss.Height(footer) - lipgloss.Height(overlay) + 1
-	visible := max(avail/linesPerItem, 1)
+	visible := max(avail/linesPerItem, 0)
 	if h.cursor < h.top {
 		h.top = h.cursor
 	}
-	if h.cursor >= h.top+visible {
+	if visible > 0 && h.cursor >= h.top+visible {
 		h.top = h.cursor - visible + 1
 	}
 
 	lines := 0
 	counts := m.cfg.Counts()
-	if len(h.shown) == 0 {
+	if len(h.shown) == 0 && avail > 0 {
 		msg := "No posts yet."
 		if h.filter != "" {
 			msg = "No post matches \"" + h.filter + "\". Press esc to clear the filter."

@@ -1,6 +1,11 @@
 package ui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
+)
 
 // keyMap holds every binding; each screen picks the ones it shows.
 type keyMap struct {
@@ -71,3 +76,29 @@ var (
 	}
 	adminHelp = []key.Binding{keys.Hide, keys.Ban}
 )
+
+// shortHelp is the one-line key bar, cut to the window with an ellipsis.
+// (bubbles/help overflows when not even the ellipsis fits.)
+func (m *Model) shortHelp(bindings []key.Binding) string {
+	st := m.st.Help
+	width := m.width - 2
+	sep := st.ShortSeparator.Render(" • ")
+	var b strings.Builder
+	used := 0
+	for _, kb := range bindings {
+		item := st.ShortKey.Render(kb.Help().Key) + " " + st.ShortDesc.Render(kb.Help().Desc)
+		if used > 0 {
+			item = sep + item
+		}
+		w := ansi.StringWidth(item)
+		if used+w > width {
+			if used+2 <= width {
+				b.WriteString(st.Ellipsis.Render(" …"))
+			}
+			break
+		}
+		b.WriteString(item)
+		used += w
+	}
+	return b.String()
+}

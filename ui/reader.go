@@ -30,7 +30,8 @@ type readerState struct {
 	thread thread
 
 	offset   int
-	newCount int // comments that arrived below the reader's view
+	newCount int  // comments that arrived below the reader's view
+	toEnd    bool // G was pressed: stay at the end as pages load
 }
 
 // openPost switches to the reader and starts loading comments.
@@ -112,7 +113,7 @@ func (r *readerState) viewHeight(m *Model) int {
 	if m.subscribe != nil {
 		h -= m.subscribe.height()
 	}
-	return max(h, 1)
+	return max(h, 0)
 }
 
 func (r *readerState) maxOffset(m *Model) int {
@@ -130,6 +131,7 @@ func (r *readerState) clamp(m *Model) {
 
 // scroll moves by d lines and pages in more comments near the end.
 func (r *readerState) scroll(m *Model, d int) tea.Cmd {
+	r.toEnd = false
 	r.offset += d
 	r.clamp(m)
 	return r.maybeLoadMore(m)
@@ -169,10 +171,10 @@ func (r *readerState) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.HalfUp):
 		return r.scroll(m, -max(vh/2, 1))
 	case key.Matches(k, keys.Top):
-		r.offset = 0
+		r.offset, r.toEnd = 0, false
 		return nil
 	case key.Matches(k, keys.Bottom):
-		r.offset = r.maxOffset(m)
+		r.offset, r.toEnd = r.maxOffset(m), true
 		r.newCount = 0
 		return r.maybeLoadMore(m)
 	case key.Matches(k, keys.Help):
@@ -380,6 +382,9 @@ func (r *readerState) loaded(m *Model, msg commentsMsg) tea.Cmd {
 	}
 	r.thread.loaded(m, msg)
 	r.thread.rebuild(m, r.width)
+	if r.toEnd {
+		r.offset = r.maxOffset(m)
+	}
 	r.clamp(m)
 	return r.maybeLoadMore(m)
 }
@@ -411,7 +416,7 @@ func (r *readerState) view(m *Model) string {
 	}
 	if r.newCount > 0 && m.status == "" {
 		b.WriteString(" " + st.NewMark.Render(plural(r.newCount, "new comment", "new comments")+" ↓  press G") + "\n")
-		b.WriteString(" " + m.help.ShortHelpView(r.helpKeys(m)))
+		b.WriteString(" " + m.shortHelp(r.helpKeys(m)))
 		return b.String()
 	}
 	b.WriteString(m.footer(helpKeys{short: r.helpKeys(m)}))

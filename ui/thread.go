@@ -9,6 +9,7 @@ import (
 	"blog/data"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // thread is the comment section under a post: the comments loaded so far
@@ -151,6 +152,11 @@ func (t *thread) rebuild(m *Model, w int) {
 	t.lines = t.lines[:0]
 	t.lineOf = t.lineOf[:0]
 	add := func(s string) { t.lines = append(t.lines, s) }
+	addWrapped := func(style lipgloss.Style, s string) {
+		for _, l := range wrap(s, w) {
+			add(style.Render(l))
+		}
+	}
 	slug := ""
 	if m.reader != nil {
 		slug = m.reader.post.Slug
@@ -193,24 +199,24 @@ func (t *thread) rebuild(m *Model, w int) {
 	}
 	switch {
 	case t.loadErr != "":
-		add(st.Error.Render(t.loadErr))
+		addWrapped(st.Error, t.loadErr)
 	case t.loading && !t.loaded1:
-		add(st.Dim.Render("Loading comments…"))
+		addWrapped(st.Dim, "Loading comments…")
 	case t.hasMore:
-		add(st.Dim.Render("Loading more comments as you scroll…"))
+		addWrapped(st.Dim, "Loading more comments as you scroll…")
 	case len(t.comments) == 0:
-		add(st.Dim.Render("No comments yet. Be the first!"))
+		addWrapped(st.Dim, "No comments yet. Be the first!")
 	default:
-		add(st.Dim.Render("No more comments. Check back later for more!"))
+		addWrapped(st.Dim, "No more comments. Check back later for more!")
 	}
 	add("")
 	if me == "" {
-		add(st.Dim.Render("To comment, connect with an SSH key (ssh-keygen -t ed25519)."))
+		addWrapped(st.Dim, "To comment, connect with an SSH key (ssh-keygen -t ed25519).")
 	} else {
-		add(st.Accent.Render("Leave a comment: press c"))
+		addWrapped(st.Accent, "Leave a comment: press c")
 	}
 	add("")
 	add(st.Section.Render("Enjoyed this post?"))
-	add(st.Summary.Render("Subscribe to the newsletter for new posts: press s"))
+	addWrapped(st.Summary, "Subscribe to the newsletter for new posts: press s")
 	add("")
 }

@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/sqlite"
+	"blog/posts"
+	"blog/ui/render"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+// testConfig is a server's shared config over a real SQLite store holding
+// n comments on the Go post.
+func testConfig(t testing.TB, n int) (*Config, data.Store) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lots := data.RateLimit{Count: 1 << 30, Window: time.Second}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), data.Options{
+		Limits: data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots},
+		Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for i := range n {
+		_, err := st.AddComment(context.Background(), data.NewComment{
+			PostSlug: benchPost,
+			Name:     fmt.Sprintf("Reader %d", i%37),
+			Body:     fmt.Sprintf("Comment %d: a reply of ordinary length, a sentence or two about the post, long enough to wrap once at ninety-eight columns.", i),
+			Author:   data.Author{KeyFingerprint: fmt.Sprintf("SHA256:bench%d", i%37), IP: "192.0.2.1"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib, err := posts.Embedded(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16), Store: st, Log: log}, st
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// press sends keys and runs what they start to the end.
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		drain(m, cmd)
+	}
+}
+
+func TestLongThreadPagesInAsTheReaderScrolls(t *testing.T) {
+	cfg, _ := testConfig(t, 2*commentPage+20)
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 100, Height: 40, Author: data.Author{KeyFingerprint: "SHA256:me"}})
+	drain(m, m.Init())
+	if got := len(m.reader.thread.comments); got != commentPage {
+		t.Fatalf("first load fetched %d comments, want one page of %d", got, commentPage)
+	}
+	for i := 0; i < 100 && m.reader.thread.hasMore; i++ {
+		press(m, "G")
+	}
+	if got := len(m.reader.thread.comments); got != 2*commentPage+20 {
+		t.Fatalf("after scrolling to the end: %d comments loaded", got)
+	}
+	view := m.View()
+	if !strings.Contains(view, "No more comments. Check back later for more!") || !strings.Contains(view, "Comment 119:") {
+		t.Fatalf("end of thread:\n%s", view)
+	}
+	if !strings.Contains(strings.Join(m.reader.thread.lines, "\n"), fmt.Sprintf("Comments (%d)", 2*commentPage+20)) {
+		t.Fatal("count is not the full thread")
+	}
+}
+
+func TestLiveCommentWhileThreadStillPaging(t *testing.T) {
+	cfg, st := testConfig(t, commentPage+5)
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 100, Height: 40, Author: data.Author{KeyFingerprint: "SHA256:me"}})
+	drain(m, m.Init())
+	c, err := st.AddComment(context.Background(), data.NewComment{PostSlug: benchPost, Body: "arrived live", Author: data.Author{KeyFingerprint: "SHA256:other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pages are still pending: the event must not put the comment before
+	// the ones not loaded yet; paging brings it in order.
+	_, cmd := m.Update(EventMsg{Kind: data.CommentAdded, Comment: c})
+	drain(m, cmd)
+	for i := 0; i < 50 && m.reader.thread.hasMore; i++ {
+		press(m, "G")
+	}
+	cs := m.reader.thread.comments
+	if len(cs) != commentPage+6 || cs[len(cs)-1].Body != "arrived live" {
+		t.Fatalf("thread has %d comments, last %q", len(cs), cs[len(cs)-1].Body)
+	}
+	for i := 1; i < len(cs); i++ {
+		if cs[i].ID <= cs[i-1].ID {
+			t.Fatal("comments out of order")
+		}
+	}
+}
+
+func TestTooSmallAndBackAgain(t *testing.T) {
+	cfg, _ := testConfig(t, 0)
+	m := New(cfg, Session{Look: Look{Profile: termenv.Ascii}, Width: 100, Height: 40})
+	m.Update(tea.WindowSizeMsg{Width: 30, Height: 8})
+	if v := m.View(); !strings.Contains(v, "30x8") || !strings.Contains(v, "40x12") {
+		t.Fatalf("too small view:\n%s", v)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	for _, l := range strings.Split(m.View(), "\n") {
+		if ansi.StringWidth(l) > 60 {
+			t.Fatalf("line wider than the window: %q", l)
+		}
+	}
+}
+
+func TestEveryScreenFitsTheWindow(t *testing.T) {
+	cfg, _ := testConfig(t, 3)
+	for _, size := range [][2]int{{40, 12}, {80, 24}, {100, 40}, {200, 60}} {
+		w, h := size[0], size[1]
+		m := New(cfg, Session{Look: Look{Profile: termenv.TrueColor, Dark: true}, Width: w, Height: h, Author: data.Author{KeyFingerprint: "SHA256:me"}})
+		check := func(name string) {
+			t.Helper()
+			lines := strings.Split(m.View(), "\n")
+			if len(lines) > h {
+				t.Errorf("%dx%d %s: %d lines", w, h, name, len(lines))
+			}
+			for _, l := range lines {
+				if ansi.StringWidth(l) > w {
+					t.Errorf("%dx%d %s: line of %d columns: %q", w, h, name, ansi.StringWidth(l), ansi.Strip(l))
+				}
+			}
+		}
+		check("home")
+		press(m, "s")
+		check("home+subscribe")
+		press(m, "esc", "enter")
+		drain(m, nil)
+		check("reader")
+		press(m, "G")
+		check("reader end")
+		press(m, "c")
+		check("composer")
+		press(m, "esc", "?")
+		check("help")
+	}
+}
