@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/sqlite"
+	"blog/posts"
+	"blog/server"
+)
+
+// startBlog runs the real server in-process with 5 comments on the Go post.
+func startBlog(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := seed(t.Context(), dir, goPost, 5); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "blog.db"), data.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	lib, err := posts.Embedded(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{
+		SSHAddr: "127.0.0.1:0", DataDir: dir, Title: "Bench Blog", ShutdownGrace: time.Second, Log: log,
+		Limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
+	}, lib, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, srv.Serve)
+	return srv.SSHAddr().String()
+}
+
+// serve runs a server until the test ends.
+func serve(t *testing.T, run func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestRunAgainstBlogAndBaseline(t *testing.T) {
+	blogAddr := startBlog(t)
+	base, err := newBaseline("127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, base.serve)
+
+	c := Config{
+		Label: "blog", Addr: blogAddr, Sessions: 8, Concurrency: 4, Width: 100, Height: 40,
+		Command: "read " + goPost, ReadyText: "min read", Keys: 4,
+		Writers: 1, Comments: 1, Slug: goPost, WatchKeys: "G", WatchText: "Check back later",
+		Idle: 300 * time.Millisecond, PID: os.Getpid(), Wait: 10 * time.Second,
+	}
+	if testing.Verbose() {
+		c.Progress = os.Stderr
+	}
+	blog, err := Run(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := baselineRun(c)
+	b.Addr = base.addr()
+	baseline, err := Run(t.Context(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Report{blog, baseline} {
+		if r.Opened != 8 || r.FirstFrame.N != 8 || r.Errors != 0 {
+			t.Errorf("%s: %d opened, %d first frames, errors %v", r.Label, r.Opened, r.FirstFrame.N, r.ErrorSample)
+		}
+		if r.RSSAfter == 0 || r.IdleSeconds == 0 {
+			t.Errorf("%s: idle not measured: %+v", r.Label, r)
+		}
+	}
+	if blog.Watchers != 8 || blog.Comments != 1 || blog.FanOut.N != 8 {
+		t.Errorf("fan-out: %d watchers, %d comments, %d deliveries", blog.Watchers, blog.Comments, blog.FanOut.N)
+	}
+	if blog.Keypress.N < 4 {
+		t.Errorf("keypress: %d timed", blog.Keypress.N)
+	}
+	(&Comparison{Blog: blog, Baseline: baseline}).print(io.Discard)
+}
+
+func TestTextScanner(t *testing.T) {
+	var sc textScanner
+	var text, reply []byte
+	// A styled phrase split across reads, a cursor move, and the two
+	// queries the blog asks, the OSC one split in the middle.
+	for _, chunk := range []string{"\x1b[1;38;5;12mmin", "\x1b[0m read\x1b[2;1Hnext\x1b]1", "1;?\x07\x1b[c"} {
+		text, reply = sc.feed([]byte(chunk), text, reply)
+	}
+	if got := string(text); got != "min read\nnext\n" {
+		t.Errorf("text %q", got)
+	}
+	if got := string(reply); got != answerBackground+answerDA1 {
+		t.Errorf("reply %q", got)
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:22": true, "[::1]:22": true, "localhost:22": false, "10.0.0.1:22": false, "127.0.0.2:22": false} {
+		if err := checkLoopback(addr); (err == nil) != ok {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"blog/internal/termclient"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// watch presses c.WatchKeys in every session (G: to the comments, where a
+// new one shows) and keeps the sessions that then show c.WatchText.
+func watch(ctx context.Context, c Config, sessions []*session, errs *errorLog) []*session {
+	ok := make([]bool, len(sessions))
+	parallel(ctx, len(sessions), c.Concurrency, func(i int) {
+		s := sessions[i]
+		w := s.expect(c.WatchText)
+		if err := s.typeKeys(c.WatchKeys); err != nil {
+			errs.add("watch", err)
+			return
+		}
+		if _, err := s.wait(ctx, w, c.Wait); err != nil {
+			errs.add("watch", err)
+			return
+		}
+		ok[i] = true
+	})
+	var out []*session
+	for i, s := range sessions {
+		if ok[i] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// keySessions is how many sessions share the keypress samples.
+const keySessions = 10
+
+// keypress times c.Keys presses, from the key to the first output after it
+// (the server writes only when the screen changes), spread over a few
+// sessions while all are open. Each session presses the sequence in turn
+// and ends where it began; a random pause before each press samples every
+// phase of the server's frame ticker.
+func keypress(ctx context.Context, c Config, sessions []*session, atBottom bool, r *Report, errs *errorLog) {
+	if c.Keys <= 0 || len(sessions) == 0 {
+		return
+	}
+	seq := c.KeySeq
+	if seq == "" {
+		seq = "jk"
+		if atBottom {
+			seq = "kj" // j at the bottom changes nothing
+		}
+	}
+	sample := sessions[:min(keySessions, len(sessions))]
+	round := len(sample) * len(seq)
+	n := (c.Keys + round - 1) / round * round
+	var lats []time.Duration
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		s := sample[i%len(sample)]
+		k := seq[i/len(sample)%len(seq)]
+		time.Sleep(time.Duration(rand.Int64N(int64(50 * time.Millisecond))))
+		w := s.expect("")
+		t0 := time.Now()
+		if err := s.typeKeys(string(k)); err != nil {
+			errs.add("keypress", err)
+			continue
+		}
+		at, err := s.wait(ctx, w, c.Wait)
+		if err != nil {
+			errs.add("keypress", err)
+			continue
+		}
+		lats = append(lats, at.Sub(t0))
+		// Let the rest of the frame arrive before the next press.
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.Keypress = distOf(lats)
+	fmt.Fprintf(c.Progress, "%s: keypress p50 %.1f ms, p99 %.1f ms (%d)\n", c.Label, r.Keypress.P50, r.Keypress.P99, r.Keypress.N)
+}
+
+// fanOut posts c.Writers*c.Comments comments one at a time, each with a
+// unique token, and times how long each watcher takes to show it.
+func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Signer, r *Report, errs *errorLog) {
+	total := c.Writers * c.Comments
+	if total == 0 || len(watchers) == 0 {
+		return
+	}
+	r.Watchers = len(watchers)
+	var each, all, post []time.Duration
+	for i := 0; i < total && ctx.Err() == nil; i++ {
+		token := fmt.Sprintf("bb%012x", rand.Uint64()>>16)
+		ws := make([]*waiter, len(watchers))
+		for j, s := range watchers {
+			ws[j] = s.expect(token)
+		}
+		t0 := time.Now()
+		_, stderr, code, err := termclient.Exec(c.Addr, writers[i%len(writers)], "comment "+c.Slug+" --name blogbench", strings.NewReader(token))
+		post = append(post, time.Since(t0))
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
+		}
+		if err != nil {
+			errs.add("post", err)
+			for j, s := range watchers {
+				s.drop(ws[j])
+			}
+			continue
+		}
+		r.Comments++
+		deadline := t0.Add(c.Wait)
+		var last time.Duration
+		for j, s := range watchers {
+			at, err := s.wait(ctx, ws[j], time.Until(deadline))
+			if err != nil {
+				errs.add("fan-out", err)
+				continue
+			}
+			each = append(each, at.Sub(t0))
+			last = max(last, at.Sub(t0))
+		}
+		all = append(all, last)
+		time.Sleep(300 * time.Millisecond) // let the redraws settle
+	}
+	r.FanOut, r.FanOutAll, r.Post = distOf(each), distOf(all), distOf(post)
+	fmt.Fprintf(c.Progress, "%s: fan-out of %d comments to %d watchers: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		c.Label, r.Comments, len(watchers), r.FanOut.P50, r.FanOut.P99, r.FanOut.Max)
+}
+
+// idle holds every session open for c.Idle and measures the server's CPU
+// and memory (and this process's CPU, to show the client stayed quiet).
+func idle(ctx context.Context, c Config, open int, before procSample, prof *profiler, r *Report) error {
+	fmt.Fprintf(c.Progress, "%s: idle for %s\n", c.Label, c.Idle)
+	self0, err := sampleProc(0)
+	if err != nil {
+		return err
+	}
+	var a procSample
+	if c.PID > 0 {
+		if a, err = sampleProc(c.PID); err != nil {
+			return err
+		}
+	}
+	if c.Idle > 2*time.Second {
+		prof.cpu(ctx, "idle", c.Idle-time.Second)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(c.Idle):
+	}
+	prof.wait()
+	self1, err := sampleProc(0)
+	if err != nil {
+		return err
+	}
+	r.IdleSeconds = self1.at.Sub(self0.at).Seconds()
+	r.ClientCPU = cpuPercent(self0, self1)
+	if c.PID > 0 {
+		b, err := sampleProc(c.PID)
+		if err != nil {
+			return err
+		}
+		r.IdleCPU = cpuPercent(a, b)
+		r.RSSAfter = b.rss
+		if open > 0 {
+			r.PerSession = float64(b.rss-before.rss) / float64(open)
+		}
+	}
+	prof.heap(ctx, "idle")
+	fmt.Fprintf(c.Progress, "%s: idle CPU %.2f%% of a core, %.1f KB a session\n", c.Label, r.IdleCPU, r.PerSession/1024)
+	return nil
+}

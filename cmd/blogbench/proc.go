@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
+// is 100 on every Linux architecture Go runs on.
+const clockTicks = 100
+
+// procSample is a process's CPU time so far and its resident memory.
+type procSample struct {
+	at    time.Time
+	ticks uint64 // utime + stime
+	rss   int64  // bytes
+}
+
+// sampleProc reads /proc for pid (0: this process).
+func sampleProc(pid int) (procSample, error) {
+	dir := "/proc/self"
+	if pid > 0 {
+		dir = "/proc/" + strconv.Itoa(pid)
+	}
+	s := procSample{at: time.Now()}
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return s, err
+	}
+	// Fields after the command name, which may hold spaces: state is
+	// field 3, utime 14 and stime 15.
+	i := bytes.LastIndexByte(stat, ')')
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return s, fmt.Errorf("%s/stat: too few fields", dir)
+	}
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("%s/stat: %w", dir, err)
+		}
+		s.ticks += n
+	}
+	status, err := os.ReadFile(dir + "/status")
+	if err != nil {
+		return s, err
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return s, fmt.Errorf("%s/status: %w", dir, err)
+			}
+			s.rss = kb << 10
+		}
+	}
+	return s, nil
+}
+
+// cpuPercent is the CPU used between a and b in % of one core.
+func cpuPercent(a, b procSample) float64 {
+	secs := b.at.Sub(a.at).Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return float64(b.ticks-a.ticks) / clockTicks / secs * 100
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"blog/internal/termclient"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Config is one load run against one server.
+type Config struct {
+	Label         string
+	Addr          string
+	Sessions      int
+	Concurrency   int
+	Width, Height int
+	Command       string // run instead of a shell, e.g. "read SLUG"
+	ReadyText     string // the first frame has come when this text has
+	Keys          int    // keypress samples
+	KeySeq        string // keys each sampled session presses in turn
+	Writers       int
+	Comments      int    // per writer
+	Slug          string // the post comments go to
+	WatchKeys     string // pressed by every session before comments are posted
+	WatchText     string // awaited after WatchKeys
+	Idle          time.Duration
+	PID           int           // the server's, for CPU and memory
+	Wait          time.Duration // longest wait for one thing to show
+	Pprof         string        // base URL of the server's net/http/pprof
+	ProfileDir    string
+	OpenProfile   time.Duration // CPU profile length from the first open
+	Progress      io.Writer
+}
+
+// Report is what one run measured.
+type Report struct {
+	Label       string   `json:"label"`
+	Sessions    int      `json:"sessions"`
+	Opened      int      `json:"opened"`
+	OpenSeconds float64  `json:"open_seconds"`
+	OpenRate    float64  `json:"open_rate_per_s"`
+	FirstFrame  Dist     `json:"first_frame"`
+	Keypress    Dist     `json:"keypress"`
+	Watchers    int      `json:"watchers"`
+	Comments    int      `json:"comments"`
+	FanOut      Dist     `json:"fanout"`     // every watcher, every comment
+	FanOutAll   Dist     `json:"fanout_all"` // per comment: until the last watcher had it
+	Post        Dist     `json:"post"`       // the writer's comment command
+	RSSBefore   int64    `json:"rss_before_bytes"`
+	RSSAfter    int64    `json:"rss_after_bytes"`
+	PerSession  float64  `json:"rss_per_session_bytes"`
+	IdleSeconds float64  `json:"idle_seconds"`
+	IdleCPU     float64  `json:"idle_cpu_percent"`
+	ClientCPU   float64  `json:"client_idle_cpu_percent"`
+	Goroutines  int      `json:"goroutines,omitempty"`
+	Errors      int      `json:"errors"`
+	ErrorSample []string `json:"error_sample,omitempty"`
+	Profiles    []string `json:"profiles,omitempty"`
+}
+
+// errorLog counts errors and keeps the first few.
+type errorLog struct {
+	mu     sync.Mutex
+	n      int
+	sample []string
+}
+
+func (e *errorLog) add(phase string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	if len(e.sample) < 10 {
+		e.sample = append(e.sample, phase+": "+err.Error())
+	}
+}
+
+// Run opens the sessions, measures, holds them idle and closes them.
+func Run(ctx context.Context, c Config) (*Report, error) {
+	if err := checkLoopback(c.Addr); err != nil {
+		return nil, err
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	r := &Report{Label: c.Label, Sessions: c.Sessions}
+	var errs errorLog
+	var before procSample
+	if c.PID > 0 {
+		var err error
+		if before, err = sampleProc(c.PID); err != nil {
+			return nil, err
+		}
+		r.RSSBefore = before.rss
+	}
+	signers := make([]ssh.Signer, c.Sessions+c.Writers)
+	for i := range signers {
+		var err error
+		if signers[i], err = termclient.NewSigner(); err != nil {
+			return nil, err
+		}
+	}
+	prof := newProfiler(c, r)
+	prof.cpu(ctx, "open", c.OpenProfile)
+	sessions := openAll(ctx, c, signers[:c.Sessions], r, &errs)
+	defer closeAll(sessions)
+	prof.wait()
+
+	watchers := sessions
+	atBottom := c.WatchKeys != "" && c.Writers > 0
+	if atBottom {
+		watchers = watch(ctx, c, sessions, &errs)
+	}
+	r.Watchers = len(watchers)
+	keypress(ctx, c, watchers, atBottom, r, &errs)
+	fanOut(ctx, c, watchers, signers[c.Sessions:], r, &errs)
+	if err := idle(ctx, c, len(sessions), before, prof, r); err != nil {
+		return nil, err
+	}
+	r.Errors, r.ErrorSample = errs.n, append(errs.sample, prof.errs...)
+	return r, nil
+}
+
+// parallel runs f for 0..n-1 on c goroutines.
+func parallel(ctx context.Context, n, c int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(c, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// openAll opens c.Sessions sessions, c.Concurrency at a time, each until
+// its first frame shows.
+func openAll(ctx context.Context, c Config, signers []ssh.Signer, r *Report, errs *errorLog) []*session {
+	fmt.Fprintf(c.Progress, "%s: opening %d sessions, %d at a time\n", c.Label, c.Sessions, c.Concurrency)
+	all := make([]*session, c.Sessions)
+	lat := make([]time.Duration, c.Sessions)
+	start := time.Now()
+	parallel(ctx, c.Sessions, c.Concurrency, func(i int) {
+		t0 := time.Now()
+		s, first, err := dialSession(c.Addr, signers[i], c.Width, c.Height, c.Command, c.ReadyText, c.Wait)
+		if err != nil {
+			errs.add("open", err)
+			return
+		}
+		at, err := s.wait(ctx, first, c.Wait)
+		if err != nil {
+			errs.add("first frame", err)
+			s.close()
+			return
+		}
+		all[i], lat[i] = s, at.Sub(t0)
+	})
+	elapsed := time.Since(start)
+	var open []*session
+	var lats []time.Duration
+	for i, s := range all {
+		if s != nil {
+			open, lats = append(open, s), append(lats, lat[i])
+		}
+	}
+	r.Opened, r.OpenSeconds = len(open), elapsed.Seconds()
+	r.OpenRate = float64(len(open)) / elapsed.Seconds()
+	r.FirstFrame = distOf(lats)
+	fmt.Fprintf(c.Progress, "%s: %d open in %.1fs (%.0f/s), first frame p99 %.1f ms\n", c.Label, r.Opened, r.OpenSeconds, r.OpenRate, r.FirstFrame.P99)
+	return open
+}
+
+func closeAll(sessions []*session) {
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Go(s.close)
+	}
+	wg.Wait()
+}
