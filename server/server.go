@@ -43,8 +43,6 @@ type Config struct {
 	IdleTimeout   time.Duration
 	MaxTimeout    time.Duration
 	ShutdownGrace time.Duration
-	// FPS caps how often a session's screen is redrawn.
-	FPS int
 	// AdminKeys are authorized_keys lines of the moderators.
 	AdminKeys []gossh.PublicKey
 	// Limits cap connections; zero values take defaults.
@@ -76,9 +74,6 @@ type Server struct {
 func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
-	}
-	if cfg.FPS <= 0 {
-		cfg.FPS = 30
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"runtime/debug"
 	"strings"
@@ -90,15 +91,13 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	if cmd := sess.Command(); len(cmd) == 2 {
 		us.Slug = cmd[1]
 	}
-	model := ui.New(&s.uiCfg, us)
+	model := newPainter(ui.New(&s.uiCfg, us), sess, us.Width, us.Height)
 	var stopping bool
 	p := tea.NewProgram(model,
 		tea.WithInput(input),
 		tea.WithOutput(sess),
-		tea.WithAltScreen(),
-		tea.WithMouseCellMotion(),
+		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
-		tea.WithFPS(s.cfg.FPS),
 		tea.WithContext(sess.Context()),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if _, ok := msg.(shutdownMsg); ok {
@@ -125,9 +124,11 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 			}
 		}
 	}()
+	_, _ = io.WriteString(sess, enterTerminal)
 	if _, err := p.Run(); err != nil && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
+	_, _ = io.WriteString(sess, leaveTerminal)
 	if stopping {
 		fmt.Fprint(sess, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}
