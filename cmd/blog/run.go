@@ -107,7 +107,6 @@ func serve(ctx context.Context, args []string) error {
 		IdleTimeout:   c.idleTimeout,
 		MaxTimeout:    c.maxSession,
 		ShutdownGrace: c.shutdownGrace,
-		FPS:           c.fps,
 		AdminKeys:     admins,
 		Log:           log,
 	}, lib, store)
