@@ -93,7 +93,7 @@ func (c *child) stop() {
 // compareConfig names the blog server to start and the run to make.
 type compareConfig struct {
 	blog     string   // path of a blog binary, or "self" for blogbench serve
-	blogArgs []string // more flags for it, e.g. --fps=10
+	blogArgs []string // more flags for it, e.g. --title=Bench
 	seed     int
 	run      Config // the blog's run; the baseline's is derived from it
 	keep     bool   // keep the temporary directory

@@ -5,7 +5,7 @@
 //	blogbench [run] --addr 127.0.0.1:23234 --pid PID [flags]  measure a running server
 //	blogbench compare --blog /tmp/blog [flags]                  baseline and blog, side by side
 //	blogbench baseline-server [--addr 127.0.0.1:0]              the bare wish server
-//	blogbench serve --data-dir DIR [--fps N] [--seed N]          the blog with pprof
+//	blogbench serve --data-dir DIR [--seed N]                   the blog with pprof
 //	blogbench seed --data-dir DIR [--count 50]                  comments for a fresh server
 //
 // Only loopback addresses are accepted.
@@ -77,7 +77,7 @@ func runMain(ctx context.Context, args []string, start bool) error {
 	basePID := fs.Int("baseline-pid", 0, "the baseline server's process id (run)")
 	var cc compareConfig
 	fs.StringVar(&cc.blog, "blog", "self", `blog binary to start, or "self" for blogbench serve with pprof (compare)`)
-	blogArgs := fs.String("blog-args", "", "more flags for the blog server, space-separated, e.g. --fps=10 (compare)")
+	blogArgs := fs.String("blog-args", "", "more flags for the blog server, space-separated, e.g. --title=Bench (compare)")
 	fs.IntVar(&cc.seed, "seed", 50, "comments on the post before the server starts (compare)")
 	fs.BoolVar(&cc.keep, "keep", false, "keep the temporary directory with logs and profiles (compare)")
 

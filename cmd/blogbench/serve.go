@@ -27,7 +27,6 @@ func serveMain(ctx context.Context, args []string) error {
 	dataDir := fs.String("data-dir", "", "directory for the host key and the database (required)")
 	sshAddr := fs.String("ssh-addr", "127.0.0.1:0", "loopback address for SSH")
 	pprofAddr := fs.String("pprof-addr", "127.0.0.1:0", "loopback address for /debug/pprof/")
-	fps := fs.Int("fps", 30, "highest redraw rate of a session's screen, as blog serve --fps")
 	seedN := fs.Int("seed", 0, "add this many comments to --slug before serving")
 	slug := fs.String("slug", goPost, "post the seeded comments go to")
 	if err := fs.Parse(args); err != nil {
@@ -61,7 +60,6 @@ func serveMain(ctx context.Context, args []string) error {
 		IdleTimeout:   30 * time.Minute,
 		MaxTimeout:    6 * time.Hour,
 		ShutdownGrace: 10 * time.Second,
-		FPS:           *fps,
 		Limits:        server.Limits{MaxConns: 1 << 20, MaxConnsPerIP: 1 << 20, ConnsPerMinute: 1 << 30},
 		Log:           log,
 	}, lib, store)
