@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/data/internal/admit"
+	"blog/data/internal/input"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,16 +24,12 @@ type querier interface {
 // ID is drawn until commit, so IDs become visible in increasing order and a
 // listener catching up by ID never skips one that commits late.
 func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Comment, error) {
-	in, err := checkComment(nc)
+	c, remember, err := input.Comment(nc, s.now())
 	if err != nil {
 		return data.Comment{}, err
 	}
-	c := data.Comment{
-		PostSlug: nc.PostSlug, AuthorName: in.Name, AuthorKey: nc.Author.KeyFingerprint,
-		Body: in.Body, CreatedAt: s.now(),
-	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.admit(ctx, tx, kindComment, nc.Author, c.CreatedAt); err != nil {
+		if err := s.lockAndAdmit(ctx, tx, admit.Comment, nc.Author, c.CreatedAt); err != nil {
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO comments (post_slug, author_name, author_key, body, created_at)
@@ -40,7 +38,7 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 		if err != nil {
 			return err
 		}
-		if in.Remember {
+		if remember {
 			if err := setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt); err != nil {
 				return err
 			}

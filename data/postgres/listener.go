@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/data/internal/feed"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,7 +36,7 @@ const (
 // it also sends one Resync, since hide and delete notices may have been lost.
 type listener struct {
 	cfg      *pgx.ConnConfig
-	feed     *feed
+	feed     *feed.Feed
 	log      *slog.Logger
 	conn     *pgx.Conn
 	lastSeen int64
@@ -43,7 +44,7 @@ type listener struct {
 
 // newListener connects and starts listening before it reads the current
 // highest ID, so no comment can fall between the two.
-func newListener(ctx context.Context, cfg *pgx.ConnConfig, f *feed, log *slog.Logger) (*listener, error) {
+func newListener(ctx context.Context, cfg *pgx.ConnConfig, f *feed.Feed, log *slog.Logger) (*listener, error) {
 	cfg = cfg.Copy()
 	cfg.RuntimeParams["application_name"] = listenerName
 	l := &listener{cfg: cfg, feed: f, log: log}
@@ -129,7 +130,7 @@ func (l *listener) reconnect(ctx context.Context) bool {
 		if err == nil {
 			l.conn = conn
 			if err = l.catchUp(ctx); err == nil {
-				l.feed.publish(data.Event{Kind: data.Resync})
+				l.feed.Publish(data.Event{Kind: data.Resync})
 				return true
 			}
 			conn.Close(context.Background())
@@ -158,9 +159,9 @@ func (l *listener) handle(ctx context.Context, payload string) error {
 			return l.catchUp(ctx)
 		}
 	case notifyChanged:
-		l.feed.publish(n.event())
+		l.feed.Publish(n.event())
 	default:
-		l.feed.publish(data.Event{Kind: data.Resync})
+		l.feed.Publish(data.Event{Kind: data.Resync})
 	}
 	return nil
 }
@@ -175,7 +176,7 @@ func (l *listener) catchUp(ctx context.Context) error {
 			return err
 		}
 		for _, c := range cs {
-			l.feed.publish(data.Event{Kind: data.CommentAdded, Comment: c})
+			l.feed.Publish(data.Event{Kind: data.CommentAdded, Comment: c})
 			l.lastSeen = c.ID
 		}
 		if len(cs) < data.MaxPageSize {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"blog/data"
+	"blog/data/internal/input"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,10 +23,7 @@ func (s *Store) Name(ctx context.Context, key string) (string, error) {
 
 // SetName sanitises name and remembers it for key.
 func (s *Store) SetName(ctx context.Context, key, name string) error {
-	if key == "" {
-		return data.ErrKeyRequired
-	}
-	name, err := data.SanitizeName(name)
+	name, err := input.Name(key, name)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ const (
 
 // notice is a NOTIFY payload. It never carries text a visitor wrote: new
 // comments are read back by ID, which keeps payloads far below Postgres's
-// 8000-byte limit (slugs are bounded by maxSlugBytes).
+// 8000-byte limit (data/internal/input bounds slugs).
 type notice struct {
 	Kind    string `json:"k"`
 	ID      int64  `json:"id,omitempty"`

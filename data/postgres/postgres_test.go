@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -84,41 +83,8 @@ func TestOpenBadURL(t *testing.T) {
 	}
 }
 
-// unlimited lets benchmarks write as fast as they can.
-func unlimited() data.Options {
-	lots := data.RateLimit{Count: 1 << 30, Window: 1}
-	return data.Options{Limits: data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots}}
-}
+func BenchmarkAddComment(b *testing.B) { storetest.BenchAddComment(b, benchOpen) }
 
-func BenchmarkAddComment(b *testing.B) {
-	s := open(b, pgtest.NewDatabase(b), unlimited())
-	nc := data.NewComment{PostSlug: "p", Name: "Bench", Body: "A comment of ordinary length, say a sentence or two.",
-		Author: data.Author{KeyFingerprint: "SHA256:bench", IP: "192.0.2.1"}}
-	for b.Loop() {
-		if _, err := s.AddComment(b.Context(), nc); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkComments(b *testing.B) { storetest.BenchComments(b, benchOpen) }
 
-func BenchmarkComments(b *testing.B) {
-	s := open(b, pgtest.NewDatabase(b), unlimited())
-	var middle int64
-	for i := range 1000 {
-		nc := data.NewComment{PostSlug: "p", Body: fmt.Sprint("comment ", i),
-			Author: data.Author{KeyFingerprint: "SHA256:bench"}}
-		c, err := s.AddComment(b.Context(), nc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if i == 500 {
-			middle = c.ID
-		}
-	}
-	for b.Loop() {
-		cs, err := s.Comments(b.Context(), "p", data.ListOptions{AfterID: middle, Limit: 50})
-		if err != nil || len(cs) != 50 {
-			b.Fatal(len(cs), err)
-		}
-	}
-}
+func benchOpen(b *testing.B, opt data.Options) data.Store { return open(b, pgtest.NewDatabase(b), opt) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/data/internal/feed"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +26,7 @@ const connectTimeout = 5 * time.Second
 type Store struct {
 	pool    *pgxpool.Pool
 	opt     data.Options
-	feed    *feed
+	feed    *feed.Feed
 	version int64 // schema version this binary migrated to
 
 	stopListener context.CancelFunc
@@ -52,7 +53,7 @@ func Open(ctx context.Context, url string, opt data.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, opt: opt, feed: newFeed(), listenerDone: make(chan struct{})}
+	s := &Store{pool: pool, opt: opt, feed: feed.New(), listenerDone: make(chan struct{})}
 	if err := s.start(ctx, cfg.ConnConfig); err != nil {
 		pool.Close()
 		return nil, wrap(fmt.Errorf("postgres: open: %w", err))
@@ -101,17 +102,17 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopListener()
 		<-s.listenerDone
-		s.feed.close()
+		s.feed.Close()
 		s.pool.Close()
 	})
 	return nil
 }
 
 // Events delivers every replica's changes until ctx ends or the store
-// closes. A consumer that falls maxQueued events behind gets one Resync in
-// place of what it missed.
+// closes. A consumer that falls too far behind gets one Resync in place of
+// what it missed (see feed).
 func (s *Store) Events(ctx context.Context) <-chan data.Event {
-	return s.feed.subscribe(ctx)
+	return s.feed.Subscribe(ctx)
 }
 
 // now is the store's clock, at the microsecond precision Postgres keeps.

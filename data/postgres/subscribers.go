@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"blog/data"
+	"blog/data/internal/admit"
+	"blog/data/internal/input"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,7 +19,7 @@ func (s *Store) Subscribe(ctx context.Context, email string, a data.Author) erro
 	}
 	now := s.now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.admit(ctx, tx, kindSubscribe, a, now); err != nil {
+		if err := s.lockAndAdmit(ctx, tx, admit.Subscribe, a, now); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO subscribers (email, subscribed_by_key, created_at)
@@ -29,10 +31,7 @@ func (s *Store) Subscribe(ctx context.Context, email string, a data.Author) erro
 // Unsubscribe removes email if a's key subscribed it, and answers nil
 // whether or not it did.
 func (s *Store) Unsubscribe(ctx context.Context, email string, a data.Author) error {
-	if a.KeyFingerprint == "" {
-		return data.ErrKeyRequired
-	}
-	email, err := data.NormalizeEmail(email)
+	email, err := input.Unsubscribe(email, a)
 	if err != nil {
 		return err
 	}

@@ -7,28 +7,26 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/data/internal/admit"
+	"blog/data/internal/input"
 )
 
 const commentColumns = "id, post_slug, author_name, author_key, body, created_at, hidden"
 
 // AddComment checks and stores c in one write transaction, then announces it.
 func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Comment, error) {
-	in, err := checkComment(nc)
+	c, remember, err := input.Comment(nc, s.now())
 	if err != nil {
 		return data.Comment{}, err
 	}
-	c := data.Comment{
-		PostSlug: nc.PostSlug, AuthorName: in.Name, AuthorKey: nc.Author.KeyFingerprint,
-		Body: in.Body, CreatedAt: s.now(),
-	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.admit(ctx, tx, kindComment, nc.Author, c.CreatedAt); err != nil {
+		if err := admit.Check(ctx, admitTx{tx}, s.opt.Limits, admit.Comment, nc.Author, c.CreatedAt); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO comments
 			(post_slug, author_name, author_key, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, micros(c.CreatedAt)).Scan(&c.ID)
-		if err != nil || !in.Remember {
+		if err != nil || !remember {
 			return err
 		}
 		return setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt)
@@ -36,7 +34,7 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 	if err != nil {
 		return data.Comment{}, err
 	}
-	s.feed.publish(data.Event{Kind: data.CommentAdded, Comment: c})
+	s.feed.Publish(data.Event{Kind: data.CommentAdded, Comment: c})
 	return c, nil
 }
 
@@ -141,7 +139,7 @@ func (s *Store) changed(err error, id int64, slug string, hidden, deleted bool) 
 	if err != nil {
 		return err
 	}
-	s.feed.publish(data.Event{
+	s.feed.Publish(data.Event{
 		Kind:    data.CommentChanged,
 		Comment: data.Comment{ID: id, PostSlug: slug, Hidden: hidden},
 		Deleted: deleted,
@@ -165,7 +163,7 @@ func (s *Store) DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, e
 		return 0, err
 	}
 	if n > 0 {
-		s.feed.publish(data.Event{Kind: data.Resync})
+		s.feed.Publish(data.Event{Kind: data.Resync})
 	}
 	return n, nil
 }

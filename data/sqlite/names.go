@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"blog/data"
+	"blog/data/internal/input"
 )
 
 // Name returns the name remembered for key, or "".
@@ -21,10 +21,7 @@ func (s *Store) Name(ctx context.Context, key string) (string, error) {
 
 // SetName sanitises name and remembers it for key.
 func (s *Store) SetName(ctx context.Context, key, name string) error {
-	if key == "" {
-		return data.ErrKeyRequired
-	}
-	name, err := data.SanitizeName(name)
+	name, err := input.Name(key, name)
 	if err != nil {
 		return err
 	}

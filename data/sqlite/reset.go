@@ -22,6 +22,6 @@ func (s *Store) Reset(ctx context.Context) error {
 		return err
 	}
 	s.opt.Logger.Info("store reset")
-	s.feed.publish(data.Event{Kind: data.Resync})
+	s.feed.Publish(data.Event{Kind: data.Resync})
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/data/internal/feed"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -22,7 +23,7 @@ type Store struct {
 	write *sql.DB // one connection: SQLite has one writer at a time anyway
 	read  *sql.DB
 	opt   data.Options
-	feed  *feed
+	feed  *feed.Feed
 	locks jobLocks
 
 	closeOnce sync.Once
@@ -49,7 +50,7 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
-	s := &Store{write: write, opt: opt, feed: newFeed()}
+	s := &Store{write: write, opt: opt, feed: feed.New()}
 	if err := migrate(ctx, write, opt); err != nil {
 		write.Close()
 		return nil, wrap(fmt.Errorf("sqlite: migrate %s: %w", path, err))
@@ -79,7 +80,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.feed.close()
+		s.feed.Close()
 		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
 	})
 	return s.closeErr
@@ -87,7 +88,7 @@ func (s *Store) Close() error {
 
 // Events delivers this process's changes until ctx ends or the store closes.
 func (s *Store) Events(ctx context.Context) <-chan data.Event {
-	return s.feed.subscribe(ctx)
+	return s.feed.Subscribe(ctx)
 }
 
 // now is the store's clock, at the microsecond precision both back ends keep.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"blog/data"
+	"blog/data/internal/admit"
+	"blog/data/internal/input"
 )
 
 // Subscribe stores email once per address (case-insensitively), noting the
@@ -17,7 +19,7 @@ func (s *Store) Subscribe(ctx context.Context, email string, a data.Author) erro
 	}
 	now := s.now()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.admit(ctx, tx, kindSubscribe, a, now); err != nil {
+		if err := admit.Check(ctx, admitTx{tx}, s.opt.Limits, admit.Subscribe, a, now); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO subscribers (email, email_key, subscribed_by_key, created_at)
@@ -30,10 +32,7 @@ func (s *Store) Subscribe(ctx context.Context, email string, a data.Author) erro
 // Unsubscribe removes email if a's key subscribed it, and answers nil
 // whether or not it did.
 func (s *Store) Unsubscribe(ctx context.Context, email string, a data.Author) error {
-	if a.KeyFingerprint == "" {
-		return data.ErrKeyRequired
-	}
-	email, err := data.NormalizeEmail(email)
+	email, err := input.Unsubscribe(email, a)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package feed
 
 import (
 	"testing"
@@ -10,15 +10,15 @@ import (
 // A consumer that falls behind loses the backlog but is told to resync, and
 // publishing never waits for it.
 func TestFeedSlowConsumer(t *testing.T) {
-	f := newFeed()
-	defer f.close()
-	ch := f.subscribe(t.Context())
+	f := New()
+	defer f.Close()
+	ch := f.Subscribe(t.Context())
 	// Let the pump take the first event and block handing it over.
-	f.publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: 0}})
+	f.Publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: 0}})
 	time.Sleep(50 * time.Millisecond)
 	const n = 3 * maxQueued
 	for i := 1; i <= n; i++ {
-		f.publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: int64(i)}})
+		f.Publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{ID: int64(i)}})
 	}
 	var got []data.Event
 	for len(got) == 0 || got[len(got)-1].Comment.ID != n {

@@ -1,4 +1,6 @@
-package sqlite
+// Package feed fans a store's events out to its Events channels. Both stores
+// use it: SQLite publishes its own writes, Postgres what its listener hears.
+package feed
 
 import (
 	"context"
@@ -12,11 +14,11 @@ import (
 // dropped and replaced by one Resync, which makes it reload everything.
 const maxQueued = 1024
 
-// feed fans events out to every Events channel.
-type feed struct {
+// Feed fans events out to every subscribed channel.
+type Feed struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
-	done chan struct{} // closed by close
+	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 }
 
@@ -26,13 +28,14 @@ type subscriber struct {
 	wake  chan struct{} // one pending wake-up is enough
 }
 
-func newFeed() *feed {
-	return &feed{subs: make(map[*subscriber]struct{}), done: make(chan struct{})}
+// New returns a feed with no subscribers.
+func New() *Feed {
+	return &Feed{subs: make(map[*subscriber]struct{}), done: make(chan struct{})}
 }
 
-// subscribe returns a channel of events published from now on. It is closed
+// Subscribe returns a channel of events published from now on. It is closed
 // when ctx ends or the feed closes.
-func (f *feed) subscribe(ctx context.Context) <-chan data.Event {
+func (f *Feed) Subscribe(ctx context.Context) <-chan data.Event {
 	out := make(chan data.Event)
 	sub := &subscriber{wake: make(chan struct{}, 1)}
 	f.mu.Lock()
@@ -56,8 +59,8 @@ func (f *feed) subscribe(ctx context.Context) <-chan data.Event {
 	return out
 }
 
-// publish queues ev for every subscriber without waiting for any of them.
-func (f *feed) publish(ev data.Event) {
+// Publish queues ev for every subscriber without waiting for any of them.
+func (f *Feed) Publish(ev data.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for sub := range f.subs {
@@ -65,8 +68,8 @@ func (f *feed) publish(ev data.Event) {
 	}
 }
 
-// close ends every subscription and waits for their goroutines.
-func (f *feed) close() {
+// Close ends every subscription and waits for their goroutines.
+func (f *Feed) Close() {
 	f.mu.Lock()
 	close(f.done)
 	f.mu.Unlock()

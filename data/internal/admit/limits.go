@@ -1,0 +1,26 @@
+package admit
+
+import "blog/data"
+
+// limited is one rate limit that applies to one action.
+type limited struct {
+	subject string // "key:..." or "ip:..."
+	limit   data.RateLimit
+}
+
+// limitsFor lists the limits on a's action of kind: per key and per IP,
+// each only when a has one.
+func limitsFor(l data.Limits, kind string, a data.Author) []limited {
+	perKey, perIP := l.CommentPerKey, l.CommentPerIP
+	if kind == Subscribe {
+		perKey, perIP = l.SubscribePerKey, l.SubscribePerIP
+	}
+	var out []limited
+	if a.KeyFingerprint != "" && perKey.Count > 0 {
+		out = append(out, limited{"key:" + a.KeyFingerprint, perKey})
+	}
+	if a.IP != "" && perIP.Count > 0 {
+		out = append(out, limited{"ip:" + a.IP, perIP})
+	}
+	return out
+}
