@@ -3,8 +3,10 @@ package server_test
 import (
 	"bufio"
 	"encoding/json"
+	"image/color"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +297,52 @@ func TestShutdownTellsOpenSessions(t *testing.T) {
 	if !strings.Contains(string(s.Raw()), "The server is restarting") {
 		t.Fatalf("no restart notice; screen:\n%s", s.Screen())
 	}
+}
+
+// TestColoursFollowTheClientsBackground: the same post on a dark and on a
+// light terminal reads the same but is coloured differently.
+func TestColoursFollowTheClientsBackground(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	open := func(bg color.Color) *termclient.Session {
+		s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Background = bg })
+		waitFor(t, s, "enter read")
+		ts.openPost(t, s, goPost)
+		waitFor(t, s, "Why Go")
+		return s
+	}
+	dark, light := open(color.Black), open(color.White)
+	if dark.Screen() != light.Screen() {
+		t.Fatalf("the text differs:\n%s\n---\n%s", dark.Screen(), light.Screen())
+	}
+	sgr := func(raw []byte) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range regexp.MustCompile(`\x1b\[[0-9;]*m`).FindAll(raw, -1) {
+			out[string(m)] = true
+		}
+		return out
+	}
+	d, l := sgr(dark.Raw()), sgr(light.Raw())
+	same := 0
+	for k := range d {
+		if l[k] {
+			same++
+		}
+	}
+	if len(d) == 0 || same == len(d) {
+		t.Fatalf("dark and light sessions use the same colours (%d of %d)", same, len(d))
+	}
+}
+
+// TestSilentTerminalLosesNoKeys: a terminal that never answers the
+// background query still gets the interface, and keys typed while the
+// server waits for the answer are not lost.
+func TestSilentTerminalLosesNoKeys(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Mute = true })
+	typeKeys(t, s, "j")
+	time.Sleep(50 * time.Millisecond)
+	typeKeys(t, s, "\r")
+	second := ts.lib.Published()[1].Title
+	waitFor(t, s, "← Test Blog")
+	waitFor(t, s, second)
 }

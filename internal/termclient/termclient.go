@@ -33,6 +33,9 @@ type Options struct {
 	Command string
 	// Background is what the emulated terminal says its background is.
 	Background color.Color
+	// Mute drops the emulator's answers to terminal queries, like a
+	// terminal that never answers.
+	Mute bool
 	// HostKeyCallback checks the server's key; default accepts any.
 	HostKeyCallback ssh.HostKeyCallback
 	Timeout         time.Duration
@@ -63,6 +66,7 @@ func ClientConfig(user string, signer ssh.Signer, hostKey ssh.HostKeyCallback, t
 
 // Session is one interactive SSH session drawn on a virtual screen.
 type Session struct {
+	mute   bool
 	client *ssh.Client
 	sess   *ssh.Session
 	stdin  io.WriteCloser
@@ -118,7 +122,7 @@ func Open(o Options) (*Session, error) {
 		client.Close()
 		return nil, err
 	}
-	s := &Session{client: client, sess: sess, stdin: stdin, term: vt.NewEmulator(o.Width, o.Height), done: make(chan struct{})}
+	s := &Session{mute: o.Mute, client: client, sess: sess, stdin: stdin, term: vt.NewEmulator(o.Width, o.Height), done: make(chan struct{})}
 	s.term.SetDefaultBackgroundColor(o.Background)
 	s.term.SetBackgroundColor(o.Background)
 	if o.Command != "" {
@@ -162,7 +166,7 @@ func (s *Session) answerQueries() {
 	buf := make([]byte, 1024)
 	for {
 		n, err := s.term.Read(buf)
-		if n > 0 {
+		if n > 0 && !s.mute {
 			if _, werr := s.stdin.Write(buf[:n]); werr != nil {
 				return
 			}
