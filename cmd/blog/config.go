@@ -9,12 +9,15 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"blog/server"
 )
 
 // errUsage means the command line was wrong; the message is already out.
 var errUsage = errors.New("usage")
 
-// config is everything `blog serve` can be told.
+// config is everything the subcommands can be told through flags that also
+// read BLOG_* variables.
 type config struct {
 	sshAddr       string
 	httpAddr      string
@@ -33,6 +36,9 @@ type config struct {
 	adminKeysFile string
 	logFormat     string
 	logLevel      string
+	resetEvery    time.Duration
+	retain        time.Duration
+	limits        server.Limits
 }
 
 // envName is the environment variable behind a flag: --ssh-addr is
@@ -41,66 +47,129 @@ func envName(flagName string) string {
 	return "BLOG_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// newFlagSet defines the shared flags on a named flag set.
-func newFlagSet(name string, c *config, summary string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// flagSet is one subcommand's flags. Those defined by newFlagSet read their
+// BLOG_* variable when the command line leaves them unset; flags added later
+// (--yes, --for, --url) never do, so the environment cannot answer a
+// question meant for the operator at the keyboard.
+type flagSet struct {
+	*flag.FlagSet
+	help string
+	env  map[string]bool
+}
+
+// newFlagSet defines the env-backed flags given by defs on a named set.
+func newFlagSet(name, help string, c *config, defs ...func(*flag.FlagSet, *config)) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), help: help, env: map[string]bool{}}
+	// Parse errors and help are printed by cli.parse, to the right stream.
+	fs.SetOutput(io.Discard)
+	for _, def := range defs {
+		def(fs.FlagSet, c)
+	}
+	fs.VisitAll(func(f *flag.Flag) { fs.env[f.Name] = true })
+	return fs
+}
+
+// storeFlags say which database to use and how to log.
+func storeFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory for the host key and the embedded database")
 	fs.StringVar(&c.databaseURL, "database-url", "", "Postgres URL (postgres://user@host/db); empty uses SQLite in the data dir")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 10, "most database connections this replica opens (Postgres)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.Usage = func() { usage(fs, summary) }
-	return fs
 }
 
-func defineServeFlags(fs *flag.FlagSet, c *config) {
-	fs.StringVar(&c.sshAddr, "ssh-addr", ":23234", "address the SSH server listens on")
+// quietFlags are storeFlags for one-shot operator commands: their output is
+// the answer, so the store's routine logs stay out of the way.
+func quietFlags(fs *flag.FlagSet, c *config) {
+	storeFlags(fs, c)
+	f := fs.Lookup("log-level")
+	f.DefValue = "warn"
+	_ = f.Value.Set("warn")
+}
+
+func httpAddrFlag(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.httpAddr, "http-addr", ":23235", "address for /healthz, /readyz and /metrics; empty turns it off")
+}
+
+func serveFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.sshAddr, "ssh-addr", ":23234", "address the SSH server listens on")
+	httpAddrFlag(fs, c)
 	fs.StringVar(&c.hostKey, "host-key", "", "host key: a file path or the PEM itself, so replicas can share one (default: DATA-DIR/host_ed25519, made on first start)")
 	fs.StringVar(&c.title, "title", "Notes from the Terminal", "the blog's title")
-	fs.StringVar(&c.notice, "notice", "", `a banner over the post list, e.g. "A personal project: the database is cleared every 24 hours."`)
+	fs.StringVar(&c.notice, "notice", "", `a banner over the post list, e.g. "A personal project: the database is cleared every 24 hours." (default with --reset-every: says how often)`)
 	fs.StringVar(&c.host, "host", "", `what readers type after "ssh", shown in the interface (default: derived from --ssh-addr)`)
 	fs.StringVar(&c.postsDir, "posts-dir", "", "serve the Markdown posts in this directory, reloading on change (default: the built-in posts)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Minute, "close a connection after this long without traffic (0: never)")
 	fs.DurationVar(&c.maxSession, "max-session", 6*time.Hour, "close any connection after this long (0: never)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long open sessions get to close")
+	// Kept so existing settings still parse.
+	fs.Int("fps", 30, "no longer used: a screen is painted only when it changes")
 	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines")
 	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format")
+	fs.DurationVar(&c.resetEvery, "reset-every", 0, "delete all comments, subscriptions and names at every multiple of this interval since the Unix epoch, e.g. 24h: daily at 00:00 UTC (0: never)")
+	fs.DurationVar(&c.retain, "retain", 0, "delete comments older than this, checked hourly (0: keep them)")
+	// Behind a TCP load balancer every reader has the balancer's IP: raise
+	// the per-IP limits there.
+	fs.IntVar(&c.limits.MaxConns, "max-conns", 2000, "most SSH connections this replica holds")
+	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP")
+	fs.IntVar(&c.limits.ConnsPerMinute, "conns-per-minute", 60, "new SSH connections a minute from one IP")
+	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
 }
 
-// parse reads flags, letting BLOG_* variables fill what the command line
-// left unset.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return flag.ErrHelp
+// parseFlags parses args, letting flags follow positional arguments
+// ("blog ban KEY --for 1h"), then lets BLOG_* variables fill the env-backed
+// flags the command line left unset. It returns the positional arguments.
+func parseFlags(fs *flagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
-		return errUsage
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// After "--" everything is positional.
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var bad error
 	fs.VisitAll(func(f *flag.Flag) {
 		v, ok := os.LookupEnv(envName(f.Name))
-		if !ok || set[f.Name] {
+		if !ok || set[f.Name] || !fs.env[f.Name] {
 			return
 		}
 		if err := f.Value.Set(v); err != nil && bad == nil {
 			bad = fmt.Errorf("%s=%q: %v", envName(f.Name), v, err)
 		}
 	})
-	return bad
+	return pos, bad
 }
 
-func usage(fs *flag.FlagSet, summary string) {
-	w := fs.Output()
-	fmt.Fprintf(w, "%s\n\nFlags (each also read from its environment variable):\n", summary)
+// usage prints the command's help and its flags.
+func usage(w io.Writer, fs *flagSet) {
+	fmt.Fprintf(w, "%s\n", fs.help)
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFlags (those with [BLOG_...] also read that environment variable):\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		def := ""
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" {
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
 			def = " (default " + f.DefValue + ")"
 		}
-		fmt.Fprintf(w, "  --%s  [%s]\n      %s%s\n", f.Name, envName(f.Name), f.Usage, def)
+		env := ""
+		if fs.env[f.Name] {
+			env = "  [" + envName(f.Name) + "]"
+		}
+		fmt.Fprintf(w, "  --%s%s\n      %s%s\n", f.Name, env, f.Usage, def)
 	})
 }
 

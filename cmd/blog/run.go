@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,120 +14,122 @@ import (
 	"blog/data"
 	"blog/data/postgres"
 	"blog/data/sqlite"
-	"blog/posts"
-	"blog/server"
-
-	gossh "golang.org/x/crypto/ssh"
 )
 
 const summary = `blog serves a blog over SSH: readers run "ssh -p 23234 HOST" and get the posts,
 live comments and a newsletter sign-up in their terminal.
 
 Usage:
-  blog [serve] [flags]     serve (the default)
-  blog migrate [flags]     apply database migrations and exit`
+  blog [serve] [flags]                  serve (the default)
+  blog migrate [flags]                  apply database migrations and exit
+  blog comments list|hide|unhide|delete moderate comments
+  blog ban TARGET [--for D] [--reason R] bar a key fingerprint or an IP from writing
+  blog unban TARGET                     lift a ban
+  blog bans                             list the bans in force
+  blog subscribers export               print the subscribers as CSV
+  blog reset --yes                      delete all comments, subscriptions and names
+  blog healthcheck [--url URL]          exit 0 if a running server answers /healthz
+  blog help [COMMAND]                   this text, or a command's help
 
-// run dispatches to a subcommand; with none, it serves.
-func run(ctx context.Context, args []string) error {
+Every command takes --help. The operator commands act on the database that
+serve would use: --database-url, else SQLite in --data-dir.`
+
+// cli is one invocation: where its output and diagnostics go.
+type cli struct {
+	out, errOut io.Writer
+}
+
+// run dispatches to a subcommand; with none, it serves. It writes results
+// to stdout and diagnostics to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := &cli{out: stdout, errOut: stderr}
+	err := c.dispatch(ctx, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func (c *cli) dispatch(ctx context.Context, args []string) error {
 	name := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
-	switch name {
-	case "serve":
-		return serve(ctx, args)
-	case "migrate":
-		return migrate(ctx, args)
-	case "help":
-		var c config
-		fs := newFlagSet("blog", &c, summary)
-		defineServeFlags(fs, &c)
-		fs.SetOutput(os.Stdout)
-		fs.Usage()
-		return nil
+	commands := map[string]func(context.Context, []string) error{
+		"serve":       c.serve,
+		"migrate":     c.migrate,
+		"comments":    c.comments,
+		"ban":         c.ban,
+		"unban":       c.unban,
+		"bans":        c.bans,
+		"subscribers": c.subscribers,
+		"reset":       c.reset,
+		"healthcheck": c.healthcheck,
 	}
-	fmt.Fprintf(os.Stderr, "blog: unknown command %q\n\n%s\n", name, summary)
+	if name == "help" {
+		if len(args) > 0 {
+			return c.dispatch(ctx, []string{args[0], "--help"})
+		}
+		return c.serve(ctx, []string{"--help"})
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(c.errOut, "blog: unknown command %q\n\n%s\n", name, summary)
+		return errUsage
+	}
+	return cmd(ctx, args)
+}
+
+// parse parses a command's flags. --help prints the help to stdout and
+// returns flag.ErrHelp (run turns it into success); a mistake is explained
+// on stderr and returns errUsage. It returns the positional arguments.
+func (c *cli) parse(fs *flagSet, args []string) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(c.out, fs)
+		return nil, flag.ErrHelp
+	}
+	if err != nil {
+		return nil, c.usageError(fs, "%v", err)
+	}
+	return pos, nil
+}
+
+// usageError explains a command-line mistake and returns errUsage.
+func (c *cli) usageError(fs *flagSet, format string, args ...any) error {
+	fmt.Fprintf(c.errOut, "blog %s: %s\nRun \"blog %s --help\" for usage.\n", fs.Name(), fmt.Sprintf(format, args...), fs.Name())
 	return errUsage
 }
 
-// setup parses flags and builds the logger for a subcommand.
-func setup(name string, args []string, c *config, summary string, more func(*flag.FlagSet, *config)) (*slog.Logger, error) {
-	fs := newFlagSet(name, c, summary)
-	if more != nil {
-		more(fs, c)
+// noArgs refuses positional arguments a command does not take.
+func (c *cli) noArgs(fs *flagSet, pos []string) error {
+	if len(pos) > 0 {
+		return c.usageError(fs, "unexpected argument %q", pos[0])
 	}
-	if err := parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, flag.ErrHelp
-		}
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "blog:", err)
-		}
-		return nil, errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "blog %s: unexpected argument %q\n", name, fs.Arg(0))
-		return nil, errUsage
-	}
-	return newLogger(os.Stderr, c.logFormat, c.logLevel)
+	return nil
 }
 
-func serve(ctx context.Context, args []string) error {
-	var c config
-	log, err := setup("serve", args, &c, summary, defineServeFlags)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+// open builds the logger from cfg and opens the store it names.
+func (c *cli) open(ctx context.Context, cfg config) (data.Store, *slog.Logger, error) {
+	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	admins, err := adminKeys(c)
-	if err != nil {
-		return err
-	}
-	lib, err := loadPosts(ctx, c.postsDir, log)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	srv, err := server.New(server.Config{
-		SSHAddr:       c.sshAddr,
-		HTTPAddr:      c.httpAddr,
-		DataDir:       c.dataDir,
-		HostKey:       c.hostKey,
-		Title:         c.title,
-		Notice:        c.notice,
-		Host:          displayHost(c.host, c.sshAddr),
-		IdleTimeout:   c.idleTimeout,
-		MaxTimeout:    c.maxSession,
-		ShutdownGrace: c.shutdownGrace,
-		AdminKeys:     admins,
-		Log:           log,
-	}, lib, store)
-	if err != nil {
-		return err
-	}
-	if err := srv.Listen(); err != nil {
-		return err
-	}
-	return srv.Serve(ctx)
+	store, err := openStore(ctx, cfg, log)
+	return store, log, err
 }
 
-func migrate(ctx context.Context, args []string) error {
-	var c config
-	log, err := setup("migrate", args, &c, "blog migrate: apply the database migrations (also done at every start) and exit.", nil)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+func (c *cli) migrate(ctx context.Context, args []string) error {
+	var cfg config
+	fs := newFlagSet("migrate", "blog migrate: apply the database migrations (also done at every start) and exit.", &cfg, storeFlags)
+	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c, log)
+	if err := c.noArgs(fs, pos); err != nil {
+		return err
+	}
+	store, log, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -158,54 +159,4 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (data.Store, err
 	}
 	log.Info("using the embedded database", "path", path)
 	return s, nil
-}
-
-func loadPosts(ctx context.Context, dir string, log *slog.Logger) (*posts.Library, error) {
-	if dir == "" {
-		return posts.Embedded(log)
-	}
-	lib, err := posts.Dir(dir, log)
-	if err != nil {
-		return nil, fmt.Errorf("posts: %w", err)
-	}
-	go func() {
-		if err := lib.Watch(ctx); err != nil && ctx.Err() == nil {
-			log.Error("watching posts stopped", "dir", dir, "err", err)
-		}
-	}()
-	return lib, nil
-}
-
-// displayHost is what readers are told to type after "ssh".
-func displayHost(host, sshAddr string) string {
-	if host != "" {
-		return host
-	}
-	_, port, err := net.SplitHostPort(sshAddr)
-	if err != nil || port == "22" {
-		return "localhost"
-	}
-	return "-p " + port + " localhost"
-}
-
-// adminKeys reads the moderators' keys from --admin-keys and the file.
-func adminKeys(c config) ([]gossh.PublicKey, error) {
-	src := []byte(c.adminKeys)
-	if c.adminKeysFile != "" {
-		b, err := os.ReadFile(c.adminKeysFile)
-		if err != nil {
-			return nil, fmt.Errorf("--admin-keys-file: %w", err)
-		}
-		src = append(append(src, '\n'), b...)
-	}
-	var keys []gossh.PublicKey
-	for len(bytes.TrimSpace(src)) > 0 {
-		k, _, _, rest, err := gossh.ParseAuthorizedKey(src)
-		if err != nil {
-			return nil, fmt.Errorf("admin keys: %w", err)
-		}
-		keys = append(keys, k)
-		src = rest
-	}
-	return keys, nil
 }

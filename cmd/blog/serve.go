@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"blog/posts"
+	"blog/server"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+func (c *cli) serve(ctx context.Context, args []string) error {
+	var cfg config
+	fs := newFlagSet("serve", summary, &cfg, storeFlags, serveFlags)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := c.noArgs(fs, pos); err != nil {
+		return err
+	}
+	if cfg.resetEvery < 0 || cfg.retain < 0 {
+		return c.usageError(fs, "--reset-every and --retain cannot be negative")
+	}
+	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	admins, err := adminKeys(cfg)
+	if err != nil {
+		return err
+	}
+	lib, err := loadPosts(ctx, cfg.postsDir, log)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	srv, err := server.New(serverConfig(cfg, admins, log), lib, store)
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+
+	// The jobs stop before the deferred store.Close, whichever way Serve ends.
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		server.RunJobs(jobsCtx, store, server.JobsConfig{ResetEvery: cfg.resetEvery, Retain: cfg.retain}, log)
+	}()
+	defer func() { stopJobs(); <-jobsDone }()
+	return srv.Serve(ctx)
+}
+
+// serverConfig is the server's part of cfg. With scheduled resets and no
+// notice of its own, readers are told their words will not last.
+func serverConfig(cfg config, admins []gossh.PublicKey, log *slog.Logger) server.Config {
+	notice := cfg.notice
+	if notice == "" && cfg.resetEvery > 0 {
+		notice = "A demo: comments and subscriptions are cleared every " + every(cfg.resetEvery) + "."
+	}
+	return server.Config{
+		SSHAddr:       cfg.sshAddr,
+		HTTPAddr:      cfg.httpAddr,
+		DataDir:       cfg.dataDir,
+		HostKey:       cfg.hostKey,
+		Title:         cfg.title,
+		Notice:        notice,
+		Host:          displayHost(cfg.host, cfg.sshAddr),
+		IdleTimeout:   cfg.idleTimeout,
+		MaxTimeout:    cfg.maxSession,
+		ShutdownGrace: cfg.shutdownGrace,
+		AdminKeys:     admins,
+		Limits:        cfg.limits,
+		Log:           log,
+	}
+}
+
+// every says an interval in words: "24 hours", "hour", "90 minutes".
+func every(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d%u.d == 0 {
+			if n := d / u.d; n != 1 {
+				return fmt.Sprintf("%d %ss", n, u.name)
+			}
+			return u.name
+		}
+	}
+	return d.String()
+}
+
+func loadPosts(ctx context.Context, dir string, log *slog.Logger) (*posts.Library, error) {
+	if dir == "" {
+		return posts.Embedded(log)
+	}
+	lib, err := posts.Dir(dir, log)
+	if err != nil {
+		return nil, fmt.Errorf("posts: %w", err)
+	}
+	go func() {
+		if err := lib.Watch(ctx); err != nil && ctx.Err() == nil {
+			log.Error("watching posts stopped", "dir", dir, "err", err)
+		}
+	}()
+	return lib, nil
+}
+
+// displayHost is what readers are told to type after "ssh".
+func displayHost(host, sshAddr string) string {
+	if host != "" {
+		return host
+	}
+	_, port, err := net.SplitHostPort(sshAddr)
+	if err != nil || port == "22" {
+		return "localhost"
+	}
+	return "-p " + port + " localhost"
+}
+
+// adminKeys reads the moderators' keys from --admin-keys and the file.
+func adminKeys(c config) ([]gossh.PublicKey, error) {
+	src := []byte(c.adminKeys)
+	if c.adminKeysFile != "" {
+		b, err := os.ReadFile(c.adminKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("--admin-keys-file: %w", err)
+		}
+		src = append(append(src, '\n'), b...)
+	}
+	var keys []gossh.PublicKey
+	for len(bytes.TrimSpace(src)) > 0 {
+		k, _, _, rest, err := gossh.ParseAuthorizedKey(src)
+		if err != nil {
+			return nil, fmt.Errorf("admin keys: %w", err)
+		}
+		keys = append(keys, k)
+		src = rest
+	}
+	return keys, nil
+}
