@@ -55,7 +55,7 @@ func (c *cli) ban(ctx context.Context, args []string) error {
 		}
 		by += ": " + r
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (c *cli) unban(ctx context.Context, args []string) error {
 	if t, err := banTarget(target); err == nil {
 		target = t
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (c *cli) bans(ctx context.Context, args []string) error {
 	if err := c.noArgs(fs, pos); err != nil {
 		return err
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -168,10 +168,11 @@ func TestEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("BLOG_DATA_DIR", dir)
 	t.Setenv("BLOG_YES", "true")
-	ok(t, "ban", "192.0.2.9")
-	if _, err := os.Stat(filepath.Join(dir, "blog.db")); err != nil {
-		t.Errorf("BLOG_DATA_DIR was not used: %v", err)
+	if r := blog(t, "bans"); r.code != 1 || !strings.Contains(r.errOut, "no database at "+filepath.Join(dir, "blog.db")) {
+		t.Errorf("bans before any database: exit %d, stderr %q; want 1, no database in BLOG_DATA_DIR", r.code, r.errOut)
 	}
+	ok(t, "migrate")
+	ok(t, "ban", "192.0.2.9")
 	if r := blog(t, "reset"); r.code != 2 {
 		t.Errorf("blog reset with BLOG_YES set: exit %d; want 2 (refused)", r.code)
 	}

@@ -82,7 +82,7 @@ func (c *cli) commentsList(ctx context.Context, args []string) error {
 	if err := c.noArgs(fs, pos); err != nil {
 		return err
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (c *cli) moderate(ctx context.Context, action string, args []string) error 
 			return c.usageError(fs, "%q is not a comment ID", p)
 		}
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}

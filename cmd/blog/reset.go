@@ -20,7 +20,7 @@ func (c *cli) reset(ctx context.Context, args []string) error {
 	if err := c.noArgs(fs, pos); err != nil {
 		return err
 	}
-	store, _, err := c.open(ctx, cfg)
+	store, err := c.open(ctx, cfg)
 	if err != nil {
 		return err
 	}

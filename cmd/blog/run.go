@@ -109,14 +109,21 @@ func (c *cli) noArgs(fs *flagSet, pos []string) error {
 	return nil
 }
 
-// open builds the logger from cfg and opens the store it names.
-func (c *cli) open(ctx context.Context, cfg config) (data.Store, *slog.Logger, error) {
+// open builds the logger from cfg and opens the store it names, for an
+// operator command. Unlike serve it never creates a SQLite database: in the
+// wrong directory, a new empty one would answer "no comments", "no bans".
+func (c *cli) open(ctx context.Context, cfg config) (data.Store, error) {
 	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	store, err := openStore(ctx, cfg, log)
-	return store, log, err
+	if cfg.databaseURL == "" {
+		path := filepath.Join(cfg.dataDir, "blog.db")
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no database at %s (%w): is --data-dir right? Or give --database-url", path, err)
+		}
+	}
+	return openStore(ctx, cfg, log)
 }
 
 func (c *cli) migrate(ctx context.Context, args []string) error {
@@ -129,7 +136,11 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	if err := c.noArgs(fs, pos); err != nil {
 		return err
 	}
-	store, log, err := c.open(ctx, cfg)
+	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
