@@ -20,16 +20,16 @@ const summary = `blog serves a blog over SSH: readers run "ssh -p 23234 HOST" an
 live comments and a newsletter sign-up in their terminal.
 
 Usage:
-  blog [serve] [flags]                  serve (the default)
-  blog migrate [flags]                  apply database migrations and exit
-  blog comments list|hide|unhide|delete moderate comments
-  blog ban TARGET [--for D] [--reason R] bar a key fingerprint or an IP from writing
-  blog unban TARGET                     lift a ban
-  blog bans                             list the bans in force
-  blog subscribers export               print the subscribers as CSV
-  blog reset --yes                      delete all comments, subscriptions and names
-  blog healthcheck [--url URL]          exit 0 if a running server answers /healthz
-  blog help [COMMAND]                   this text, or a command's help
+  blog [serve] [flags]                    serve (the default)
+  blog migrate [flags]                    apply database migrations and exit
+  blog comments list|hide|unhide|delete   moderate comments
+  blog ban TARGET [--for D] [--reason R]  bar a key fingerprint or an IP from writing
+  blog unban TARGET                       lift a ban
+  blog bans                               list the bans in force
+  blog subscribers export                 print the subscribers as CSV
+  blog reset --yes                        delete all comments, subscriptions and names
+  blog healthcheck [--url URL]            exit 0 if a running server answers /healthz
+  blog help [COMMAND]                     this text, or a command's help
 
 Every command takes --help. The operator commands act on the database that
 serve would use: --database-url, else SQLite in --data-dir.`
