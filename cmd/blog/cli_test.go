@@ -222,7 +222,7 @@ func TestServerConfig(t *testing.T) {
 	} {
 		var cfg config
 		fs := newFlagSet("serve", "", &cfg, storeFlags, serveFlags)
-		args := append(tc.args, "--max-conns-per-ip", "500", "--fps", "10")
+		args := append(tc.args, "--max-conns-per-ip", "500")
 		if _, err := parseFlags(fs, args); err != nil {
 			t.Fatal(err)
 		}

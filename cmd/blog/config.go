@@ -102,8 +102,6 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Minute, "close a connection after this long without traffic (0: never)")
 	fs.DurationVar(&c.maxSession, "max-session", 6*time.Hour, "close any connection after this long (0: never)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long open sessions get to close")
-	// Kept so existing settings still parse.
-	fs.Int("fps", 30, "no longer used: a screen is painted only when it changes")
 	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines")
 	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format")
 	fs.DurationVar(&c.resetEvery, "reset-every", 0, "delete all comments, subscriptions and names at every multiple of this interval since the Unix epoch, e.g. 24h: daily at 00:00 UTC (0: never)")
