@@ -39,6 +39,7 @@ type serverOpts struct {
 	admins  []ssh.PublicKey
 	grace   time.Duration
 	limits  server.Limits
+	proxies []string
 }
 
 func quietLog() *slog.Logger {
@@ -80,16 +81,17 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{
-		SSHAddr:       "127.0.0.1:0",
-		HTTPAddr:      "127.0.0.1:0",
-		DataDir:       o.dataDir,
-		Title:         "Test Blog",
-		Notice:        o.notice,
-		Host:          "blog.test",
-		ShutdownGrace: o.grace,
-		AdminKeys:     o.admins,
-		Limits:        o.limits,
-		Log:           quietLog(),
+		SSHAddr:           "127.0.0.1:0",
+		HTTPAddr:          "127.0.0.1:0",
+		DataDir:           o.dataDir,
+		Title:             "Test Blog",
+		Notice:            o.notice,
+		Host:              "blog.test",
+		ShutdownGrace:     o.grace,
+		AdminKeys:         o.admins,
+		Limits:            o.limits,
+		ProxyProtocolFrom: o.proxies,
+		Log:               quietLog(),
 	}, lib, o.store)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"blog/data/postgres/pgtest"
 	"blog/internal/termclient"
 	"blog/server"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -153,5 +157,48 @@ func TestBanHoldsOnEveryReplica(t *testing.T) {
 	_, errOut, code, _ := termclient.Exec(two.addr, key, "subscribe banned@example.com", nil)
 	if code != 1 || !strings.Contains(errOut, "not allowed") {
 		t.Fatalf("banned subscribe: %d %q", code, errOut)
+	}
+}
+
+// TestProxyProtocolGivesTheReadersAddress: behind a TCP load balancer that
+// sends PROXY headers, bans and limits see the reader's address, not the
+// balancer's.
+func TestProxyProtocolGivesTheReadersAddress(t *testing.T) {
+	ts := startServer(t, serverOpts{proxies: []string{"127.0.0.0/8"}})
+	if err := ts.store.Ban(context.Background(), data.Ban{Target: "203.0.113.7", Until: time.Now().Add(time.Hour), CreatedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	viaProxy := func(clientIP string) (string, int) {
+		t.Helper()
+		conn, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "PROXY TCP4 %s 127.0.0.1 40000 23234\r\n", clientIP)
+		c, chans, reqs, err := ssh.NewClientConn(conn, ts.addr, termclient.ClientConfig("reader", newKey(t), nil, 5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := ssh.NewClient(c, chans, reqs)
+		defer client.Close()
+		sess, err := client.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errOut strings.Builder
+		sess.Stderr = &errOut
+		err = sess.Run("subscribe someone@example.com")
+		var exit *ssh.ExitError
+		if errors.As(err, &exit) {
+			return errOut.String(), exit.ExitStatus()
+		}
+		return errOut.String(), 0
+	}
+	if out, code := viaProxy("203.0.113.7"); code != 1 || !strings.Contains(out, "not allowed") {
+		t.Fatalf("banned reader behind the proxy: %d %q", code, out)
+	}
+	if out, code := viaProxy("198.51.100.9"); code != 0 {
+		t.Fatalf("other reader behind the proxy: %d %q", code, out)
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
+	"github.com/pires/go-proxyproto"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -47,7 +48,12 @@ type Config struct {
 	AdminKeys []gossh.PublicKey
 	// Limits cap connections; zero values take defaults.
 	Limits Limits
-	Log    *slog.Logger
+	// ProxyProtocolFrom lists the addresses or CIDR ranges of TCP load
+	// balancers that announce each reader's address with a PROXY protocol
+	// header (v1 or v2). Connections from there must carry one; others are
+	// served as they come.
+	ProxyProtocolFrom []string
+	Log               *slog.Logger
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -149,6 +155,14 @@ func (s *Server) Listen() error {
 	var err error
 	if s.sshLn, err = net.Listen("tcp", s.cfg.SSHAddr); err != nil {
 		return fmt.Errorf("listen ssh: %w", err)
+	}
+	if len(s.cfg.ProxyProtocolFrom) > 0 {
+		policy, err := proxyproto.PolicyFromRanges(s.cfg.ProxyProtocolFrom, proxyproto.REQUIRE, proxyproto.IGNORE)
+		if err != nil {
+			s.sshLn.Close()
+			return fmt.Errorf("proxy protocol ranges: %w", err)
+		}
+		s.sshLn = &proxyproto.Listener{Listener: s.sshLn, ConnPolicy: policy, ReadHeaderTimeout: 5 * time.Second}
 	}
 	if s.cfg.HTTPAddr != "" {
 		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {

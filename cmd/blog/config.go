@@ -39,6 +39,7 @@ type config struct {
 	resetEvery    time.Duration
 	retain        time.Duration
 	limits        server.Limits
+	proxyFrom     string
 }
 
 // envName is the environment variable behind a flag: --ssh-addr is
@@ -112,6 +113,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP")
 	fs.IntVar(&c.limits.ConnsPerMinute, "conns-per-minute", 60, "new SSH connections a minute from one IP")
 	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
+	fs.StringVar(&c.proxyFrom, "proxy-protocol-from", "", "comma-separated addresses or CIDR ranges of TCP load balancers that send PROXY protocol headers (connections from there must carry one)")
 }
 
 // parseFlags parses args, letting flags follow positional arguments

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"blog/posts"
@@ -73,19 +74,20 @@ func serverConfig(cfg config, admins []gossh.PublicKey, log *slog.Logger) server
 		notice = "A demo: comments and subscriptions are cleared every " + every(cfg.resetEvery) + "."
 	}
 	return server.Config{
-		SSHAddr:       cfg.sshAddr,
-		HTTPAddr:      cfg.httpAddr,
-		DataDir:       cfg.dataDir,
-		HostKey:       cfg.hostKey,
-		Title:         cfg.title,
-		Notice:        notice,
-		Host:          displayHost(cfg.host, cfg.sshAddr),
-		IdleTimeout:   cfg.idleTimeout,
-		MaxTimeout:    cfg.maxSession,
-		ShutdownGrace: cfg.shutdownGrace,
-		AdminKeys:     admins,
-		Limits:        cfg.limits,
-		Log:           log,
+		SSHAddr:           cfg.sshAddr,
+		HTTPAddr:          cfg.httpAddr,
+		DataDir:           cfg.dataDir,
+		HostKey:           cfg.hostKey,
+		Title:             cfg.title,
+		Notice:            notice,
+		Host:              displayHost(cfg.host, cfg.sshAddr),
+		IdleTimeout:       cfg.idleTimeout,
+		MaxTimeout:        cfg.maxSession,
+		ShutdownGrace:     cfg.shutdownGrace,
+		AdminKeys:         admins,
+		Limits:            cfg.limits,
+		ProxyProtocolFrom: splitList(cfg.proxyFrom),
+		Log:               log,
 	}
 }
 
@@ -153,4 +155,15 @@ func adminKeys(c config) ([]gossh.PublicKey, error) {
 		src = rest
 	}
 	return keys, nil
+}
+
+// splitList reads a comma-separated flag value.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
