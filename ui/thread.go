@@ -177,15 +177,22 @@ func (t *thread) rebuild(m *Model, w int) {
 			bar = st.Bar.Render("▌ ")
 		}
 		head := st.Author.Render(truncate(data.Displayable(c.AuthorName), 32)) + st.Dim.Render(" · "+ago(c.CreatedAt, now))
+		// Actions are offered on the selected comment only, to keep the
+		// thread quiet.
 		var tags []string
-		if me != "" && c.AuthorKey == me {
-			tags = append(tags, st.You.Render("(you)")+st.Dim.Render(" d delete"))
+		own := me != "" && c.AuthorKey == me
+		if own {
+			tags = append(tags, st.You.Render("(you)"))
 		}
 		if c.Hidden {
 			tags = append(tags, st.Error.Render("[hidden]"))
 		}
-		if m.sess.Admin {
+		switch {
+		case i != t.selected:
+		case m.sess.Admin:
 			tags = append(tags, st.Dim.Render("H hide · B ban · d delete"))
+		case own:
+			tags = append(tags, st.Dim.Render("d delete"))
 		}
 		add(bar + spread(head, strings.Join(tags, "  "), w-2))
 		bodyStyle := st.Body
