@@ -100,7 +100,7 @@ func TestRunAgainstBlogAndBaseline(t *testing.T) {
 	if blog.Keypress.N < 4 {
 		t.Errorf("keypress: %d timed", blog.Keypress.N)
 	}
-	(&Comparison{Blog: blog, Baseline: baseline}).print(io.Discard)
+	(&Comparison{Rounds: []Round{{Baseline: baseline, Blog: blog}}}).print(io.Discard)
 }
 
 func TestTextScanner(t *testing.T) {

@@ -90,17 +90,18 @@ func (c *child) stop() {
 	}
 }
 
-// compareConfig names the blog server to start and the run to make.
+// compareConfig names the blog server to start and the runs to make.
 type compareConfig struct {
 	blog     string   // path of a blog binary, or "self" for blogbench serve
-	blogArgs []string // more flags for it, e.g. --title=Bench
+	blogArgs []string // more flags for it
 	seed     int
+	rounds   int
 	run      Config // the blog's run; the baseline's is derived from it
 	keep     bool   // keep the temporary directory
 }
 
-// compare starts the baseline and measures it, then does the same for the
-// blog, each a child process with a fresh directory, one after the other.
+// compare measures the baseline and then the blog, each a child process
+// with a fresh directory, one after the other, for each round.
 func compare(ctx context.Context, cc compareConfig) (*Comparison, error) {
 	tmp, err := os.MkdirTemp("", "blogbench-")
 	if err != nil {
@@ -118,23 +119,31 @@ func compare(ctx context.Context, cc compareConfig) (*Comparison, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := measure(ctx, self, []string{"baseline-server", "--addr", "127.0.0.1:0", "--key-dir", tmp},
-		filepath.Join(tmp, "baseline.log"), false, baselineRun(cc.run))
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+	cmp := &Comparison{}
+	for i := 1; i <= max(cc.rounds, 1); i++ {
+		b := baselineRun(cc.run)
+		b.Label = fmt.Sprintf("baseline-%d", i)
+		base, err := measure(ctx, self, []string{"baseline-server", "--addr", "127.0.0.1:0", "--key-dir", tmp},
+			filepath.Join(tmp, b.Label+".log"), false, b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Label, err)
+		}
+		c := cc.run
+		c.Label = fmt.Sprintf("blog-%d", i)
+		dir := filepath.Join(tmp, c.Label)
+		name, args := cc.blog, []string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", ""}
+		if cc.blog == "self" {
+			name, args = self, []string{"serve", "--data-dir", dir, "--seed", fmt.Sprint(cc.seed), "--slug", c.Slug}
+		} else if err := seed(ctx, dir, c.Slug, cc.seed); err != nil {
+			return nil, err
+		}
+		blog, err := measure(ctx, name, append(args, cc.blogArgs...), filepath.Join(tmp, c.Label+".log"), cc.blog == "self", c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Label, err)
+		}
+		cmp.Rounds = append(cmp.Rounds, Round{Baseline: base, Blog: blog})
 	}
-	dir := filepath.Join(tmp, "blog")
-	name, args := cc.blog, []string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", ""}
-	if cc.blog == "self" {
-		name, args = self, []string{"serve", "--data-dir", dir, "--seed", fmt.Sprint(cc.seed), "--slug", cc.run.Slug}
-	} else if err := seed(ctx, dir, cc.run.Slug, cc.seed); err != nil {
-		return nil, err
-	}
-	blog, err := measure(ctx, name, append(args, cc.blogArgs...), filepath.Join(tmp, "blog.log"), cc.blog == "self", cc.run)
-	if err != nil {
-		return nil, fmt.Errorf("blog: %w", err)
-	}
-	return &Comparison{Blog: blog, Baseline: base}, nil
+	return cmp, nil
 }
 
 // measure starts a server, runs c against it and stops it.

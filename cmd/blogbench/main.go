@@ -79,6 +79,7 @@ func runMain(ctx context.Context, args []string, start bool) error {
 	fs.StringVar(&cc.blog, "blog", "self", `blog binary to start, or "self" for blogbench serve with pprof (compare)`)
 	blogArgs := fs.String("blog-args", "", "more flags for the blog server, space-separated, e.g. --title=Bench (compare)")
 	fs.IntVar(&cc.seed, "seed", 50, "comments on the post before the server starts (compare)")
+	fs.IntVar(&cc.rounds, "rounds", 1, "baseline-then-blog rounds; the table takes medians (compare)")
 	fs.BoolVar(&cc.keep, "keep", false, "keep the temporary directory with logs and profiles (compare)")
 
 	fs.IntVar(&c.Sessions, "n", 100, "sessions to open")
@@ -140,7 +141,7 @@ func runMain(ctx context.Context, args []string, start bool) error {
 		if err != nil {
 			return err
 		}
-		result = &Comparison{Blog: blog, Baseline: base}
+		result = &Comparison{Rounds: []Round{{Baseline: base, Blog: blog}}}
 	default:
 		r, err := Run(ctx, c)
 		if err != nil {

@@ -146,9 +146,7 @@ func idle(ctx context.Context, c Config, open int, before procSample, prof *prof
 			return err
 		}
 	}
-	if c.Idle > 2*time.Second {
-		prof.cpu(ctx, "idle", c.Idle-time.Second)
-	}
+	prof.cpu(ctx, "idle", c.Idle-time.Second)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

@@ -53,7 +53,8 @@ type Report struct {
 	FanOutAll   Dist     `json:"fanout_all"` // per comment: until the last watcher had it
 	Post        Dist     `json:"post"`       // the writer's comment command
 	RSSBefore   int64    `json:"rss_before_bytes"`
-	RSSAfter    int64    `json:"rss_after_bytes"`
+	RSSOpen     int64    `json:"rss_open_bytes"`  // all open, before any comment
+	RSSAfter    int64    `json:"rss_after_bytes"` // at the end of the idle time
 	PerSession  float64  `json:"rss_per_session_bytes"`
 	IdleSeconds float64  `json:"idle_seconds"`
 	IdleCPU     float64  `json:"idle_cpu_percent"`
@@ -116,9 +117,19 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if atBottom {
 		watchers = watch(ctx, c, sessions, &errs)
 	}
-	r.Watchers = len(watchers)
+	if c.PID > 0 {
+		// Everything open and drawn, nothing posted yet.
+		if s, err := sampleProc(c.PID); err == nil {
+			r.RSSOpen = s.rss
+		}
+	}
+	prof.heap(ctx, "open")
 	keypress(ctx, c, watchers, atBottom, r, &errs)
+	if total := c.Writers * c.Comments; total > 0 {
+		prof.cpu(ctx, "fanout", min(time.Duration(total)*2*time.Second, time.Minute))
+	}
 	fanOut(ctx, c, watchers, signers[c.Sessions:], r, &errs)
+	prof.wait()
 	if err := idle(ctx, c, len(sessions), before, prof, r); err != nil {
 		return nil, err
 	}
