@@ -289,14 +289,7 @@ func (m *Model) helpView() string {
 
 // footer is the status line (or a blank line) and the short help.
 func (m *Model) footer(k helpKeys) string {
-	status := ""
-	if m.status != "" {
-		st := m.st.Success
-		if m.statusBad {
-			st = m.st.Error
-		}
-		status = st.Render(truncate(m.status, m.width-2))
-	}
+	status := noteLine(m.st, m.status, m.statusBad, m.width-2)
 	return " " + status + "\n " + m.shortHelp(k.short)
 }
 

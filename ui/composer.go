@@ -249,14 +249,7 @@ func (c *composer) view(m *Model) string {
 	if c.focusName {
 		nameLabel = st.Accent.Render("Name: ")
 	}
-	msg := ""
-	if c.msg != "" {
-		ms := st.Success
-		if c.msgBad {
-			ms = st.Error
-		}
-		msg = ms.Render(truncate(c.msg, w-4))
-	}
+	msg := noteLine(st, c.msg, c.msgBad, w-4)
 	body := strings.Join([]string{
 		st.BoxTitle.Render("Leave a comment") + st.Dim.Render(" on "+truncate(m.reader.post.Title, max(w-24, 8))),
 		nameLabel + c.name.View(),

@@ -76,3 +76,14 @@ func ago(t, now time.Time) string {
 	}
 	return t.Format("2 Jan 2006")
 }
+
+// noteLine shows a one-line message in w columns: an error or good news.
+func noteLine(st *Styles, text string, bad bool, w int) string {
+	if text == "" {
+		return ""
+	}
+	if bad {
+		return st.Error.Render(truncate(text, w))
+	}
+	return st.Success.Render(truncate(text, w))
+}

@@ -282,7 +282,9 @@ func (r *readerState) deleteSelected(m *Model) tea.Cmd {
 	})
 }
 
-func (r *readerState) hideSelected(m *Model) tea.Cmd {
+// onSelected runs a moderator's action on the selected comment; act says
+// what was done and returns the storage error, if any.
+func (r *readerState) onSelected(m *Model, act func(ctx context.Context, c data.Comment, by string) (string, error)) tea.Cmd {
 	c, ok := r.selectedComment()
 	if !ok {
 		m.setStatus("Select a comment first with n or N.", false)
@@ -290,26 +292,25 @@ func (r *readerState) hideSelected(m *Model) tea.Cmd {
 	}
 	by := m.sess.Author.KeyFingerprint
 	return m.run(func(ctx context.Context) tea.Msg {
-		err := m.cfg.Store.SetHidden(ctx, c.ID, !c.Hidden, by)
-		what := "hidden"
-		if c.Hidden {
-			what = "shown again"
-		}
+		what, err := act(ctx, c, by)
 		return moderatedMsg{what: what, id: c.ID, err: err}
 	})
 }
 
+func (r *readerState) hideSelected(m *Model) tea.Cmd {
+	return r.onSelected(m, func(ctx context.Context, c data.Comment, by string) (string, error) {
+		if c.Hidden {
+			return "shown again", m.cfg.Store.SetHidden(ctx, c.ID, false, by)
+		}
+		return "hidden", m.cfg.Store.SetHidden(ctx, c.ID, true, by)
+	})
+}
+
 func (r *readerState) banSelected(m *Model) tea.Cmd {
-	c, ok := r.selectedComment()
-	if !ok {
-		m.setStatus("Select a comment first with n or N.", false)
-		return nil
-	}
-	by := m.sess.Author.KeyFingerprint
 	now := m.cfg.Now()
-	return m.run(func(ctx context.Context) tea.Msg {
+	return r.onSelected(m, func(ctx context.Context, c data.Comment, by string) (string, error) {
 		err := m.cfg.Store.Ban(ctx, data.Ban{Target: c.AuthorKey, Until: now.Add(24 * time.Hour), CreatedBy: by, CreatedAt: now})
-		return moderatedMsg{what: "author banned for 24 hours", id: c.ID, err: err}
+		return "author banned for 24 hours", err
 	})
 }
 

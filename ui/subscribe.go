@@ -118,14 +118,7 @@ func (f *subscribeForm) done(m *Model, msg subscribedMsg) {
 func (f *subscribeForm) view(m *Model) string {
 	st := m.st
 	w := m.contentWidth()
-	msg := ""
-	if f.msg != "" {
-		ms := st.Success
-		if f.msgBad {
-			ms = st.Error
-		}
-		msg = ms.Render(truncate(f.msg, w-4))
-	}
+	msg := noteLine(st, f.msg, f.msgBad, w-4)
 	body := strings.Join([]string{
 		st.BoxTitle.Render("Subscribe to the newsletter"),
 		st.Dim.Render(truncate("New posts by email. Your address is never shown or shared.", w-4)),

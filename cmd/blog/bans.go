@@ -127,14 +127,7 @@ const bansHelp = `blog bans: list the bans in force: target, end, who set it and
 func (c *cli) bans(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("bans", bansHelp, &cfg, quietFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	store, err := c.open(ctx, cfg)
+	store, err := c.openNoArgs(ctx, fs, &cfg, args)
 	if err != nil {
 		return err
 	}

@@ -75,14 +75,7 @@ func (c *cli) commentsList(ctx context.Context, args []string) error {
 	post := fs.String("post", "", "only this post's comments (its slug)")
 	hidden := fs.Bool("hidden", false, "only hidden comments")
 	asJSON := fs.Bool("json", false, "print a JSON array, with whole comment texts")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	store, err := c.open(ctx, cfg)
+	store, err := c.openNoArgs(ctx, fs, &cfg, args)
 	if err != nil {
 		return err
 	}

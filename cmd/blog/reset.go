@@ -13,14 +13,7 @@ func (c *cli) reset(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("reset", resetHelp, &cfg, quietFlags)
 	yes := fs.Bool("yes", false, "really delete")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	store, err := c.open(ctx, cfg)
+	store, err := c.openNoArgs(ctx, fs, &cfg, args)
 	if err != nil {
 		return err
 	}

@@ -126,6 +126,18 @@ func (c *cli) open(ctx context.Context, cfg config) (data.Store, error) {
 	return openStore(ctx, cfg, log)
 }
 
+// openNoArgs parses a command that takes no arguments and opens its store.
+func (c *cli) openNoArgs(ctx context.Context, fs *flagSet, cfg *config, args []string) (data.Store, error) {
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.noArgs(fs, pos); err != nil {
+		return nil, err
+	}
+	return c.open(ctx, *cfg)
+}
+
 func (c *cli) migrate(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("migrate", "blog migrate: apply the database migrations (also done at every start) and exit.", &cfg, storeFlags)

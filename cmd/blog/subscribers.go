@@ -26,14 +26,7 @@ shows addresses; redirect it to a file and keep that file private.`
 func (c *cli) subscribersExport(ctx context.Context, args []string) error {
 	var cfg config
 	fs := newFlagSet("subscribers export", exportHelp, &cfg, quietFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	store, err := c.open(ctx, cfg)
+	store, err := c.openNoArgs(ctx, fs, &cfg, args)
 	if err != nil {
 		return err
 	}
