@@ -68,7 +68,7 @@ func (m *Model) openComposer() tea.Cmd {
 	c.text.CharLimit = 0
 	c.text.MaxHeight = 0
 	c.text.Placeholder = "Write your comment…"
-	plain := textarea.Style{Base: m.st.Plain, Text: m.st.Body, Placeholder: m.st.Dim, CursorLine: m.st.Plain, EndOfBuffer: m.st.Plain, Prompt: m.st.Plain}
+	plain := textarea.Style{Base: m.st.Plain, Text: m.st.Body.Style, Placeholder: m.st.Dim.Style, CursorLine: m.st.Plain, EndOfBuffer: m.st.Plain, Prompt: m.st.Plain}
 	c.text.FocusedStyle, c.text.BlurredStyle = plain, plain
 	c.text.Cursor.Style = m.st.Plain
 	c.text.Cursor.SetMode(cursor.CursorStatic)
@@ -76,7 +76,7 @@ func (m *Model) openComposer() tea.Cmd {
 	c.name.Prompt = ""
 	c.name.Placeholder = data.DefaultName
 	c.name.CharLimit = data.MaxNameRunes
-	c.name.TextStyle, c.name.PlaceholderStyle = m.st.Body, m.st.Dim
+	c.name.TextStyle, c.name.PlaceholderStyle = m.st.Body.Style, m.st.Dim.Style
 	c.name.Cursor.Style = m.st.Plain
 	c.name.Cursor.SetMode(cursor.CursorStatic)
 	if m.draft.text == nil {

@@ -197,7 +197,7 @@ func (h *homeState) view(m *Model) string {
 		title := st.PostTitle
 		if i == h.cursor {
 			bar = st.Bar.Render("▌ ")
-			title = st.Selected.Bold(true)
+			title = st.SelectedTitle
 		}
 		meta := p.Date.Format("2 Jan 2006") + " · " + itoa(p.Minutes) + " min read"
 		if len(p.Tags) > 0 {

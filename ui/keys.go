@@ -80,20 +80,20 @@ var (
 // shortHelp is the one-line key bar, cut to the window with an ellipsis.
 // (bubbles/help overflows when not even the ellipsis fits.)
 func (m *Model) shortHelp(bindings []key.Binding) string {
-	st := m.st.Help
+	st := m.st
 	width := m.width - 2
-	sep := st.ShortSeparator.Render(" • ")
+	sep := st.Faint.Render(" • ")
 	var b strings.Builder
 	used := 0
 	for _, kb := range bindings {
-		item := st.ShortKey.Render(kb.Help().Key) + " " + st.ShortDesc.Render(kb.Help().Desc)
+		item := st.HelpKey.Render(kb.Help().Key) + " " + st.HelpDesc.Render(kb.Help().Desc)
 		if used > 0 {
 			item = sep + item
 		}
 		w := ansi.StringWidth(item)
 		if used+w > width {
 			if used+2 <= width {
-				b.WriteString(st.Ellipsis.Render(" …"))
+				b.WriteString(st.Faint.Render(" …"))
 			}
 			break
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -17,37 +18,47 @@ type Look struct {
 	Dark    bool
 }
 
-// Styles are the lipgloss styles for one Look. They are built once per Look
-// and shared by every session with that Look, so a session costs no styles.
+// Styles are the styles for one Look. They are built once per Look and
+// shared by every session with that Look, so a session costs no styles.
+// Inline styles are Inks: pre-rendered, so drawing a comment thread is
+// string concatenation rather than a lipgloss pass (with colour conversion)
+// for every piece of text.
 type Styles struct {
 	Look Look
 
-	AppTitle    lipgloss.Style
-	Host        lipgloss.Style
-	Notice      lipgloss.Style
-	Rule        lipgloss.Style
-	Selected    lipgloss.Style
-	Bar         lipgloss.Style
-	PostTitle   lipgloss.Style
-	Meta        lipgloss.Style
-	Summary     lipgloss.Style
-	Dim         lipgloss.Style
-	Accent      lipgloss.Style
-	Section     lipgloss.Style
-	Author      lipgloss.Style
-	You         lipgloss.Style
-	Body        lipgloss.Style
-	HiddenBody  lipgloss.Style
-	Error       lipgloss.Style
-	Success     lipgloss.Style
-	Box         lipgloss.Style
-	BoxTitle    lipgloss.Style
-	Input       lipgloss.Style
-	InputActive lipgloss.Style
-	NewMark     lipgloss.Style
+	AppTitle, Host, Rule, Selected, SelectedTitle, Bar, PostTitle, Meta Ink
+	Summary, Dim, Accent, Section, Author, You, Body, HiddenBody        Ink
+	Error, Success, BoxTitle, NewMark, HelpKey, HelpDesc, Faint         Ink
+
+	// Block styles (borders, padding, width) stay lipgloss styles.
+	Notice lipgloss.Style
+	Box    lipgloss.Style
 	// Plain carries no colour; text inputs build their cursor on it.
 	Plain lipgloss.Style
 	Help  help.Styles
+}
+
+// Ink is an inline style rendered once: the escape codes that go before
+// and after a piece of text. Style is the lipgloss style it came from, for
+// widgets that want one.
+type Ink struct {
+	Style       lipgloss.Style
+	open, close string
+}
+
+func inkOf(st lipgloss.Style) Ink {
+	const mark = "X" // never part of an escape sequence
+	out := st.Render(mark)
+	i := strings.Index(out, mark)
+	return Ink{Style: st, open: out[:i], close: out[i+len(mark):]}
+}
+
+// Render styles one line of text.
+func (k Ink) Render(s string) string {
+	if s == "" || k.open == "" && k.close == "" {
+		return s
+	}
+	return k.open + s + k.close
 }
 
 var (
@@ -97,30 +108,34 @@ func newStyles(l Look) *Styles {
 		good    = color("#1B7F3B", "#6FDC8C")
 		special = color("#0B6E8A", "#67D3F0")
 	)
+	ink := func(st lipgloss.Style) Ink { return inkOf(st) }
+	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return r.NewStyle().Foreground(c) }
 	s := &Styles{Look: l}
-	s.AppTitle = r.NewStyle().Bold(true).Foreground(accent)
-	s.Host = r.NewStyle().Foreground(muted)
-	s.Notice = r.NewStyle().Foreground(warn).Border(lipgloss.RoundedBorder()).BorderForeground(warn).Padding(0, 1)
-	s.Rule = r.NewStyle().Foreground(faint)
-	s.Selected = r.NewStyle().Foreground(accent)
-	s.Bar = r.NewStyle().Foreground(accent).Bold(true)
-	s.PostTitle = r.NewStyle().Bold(true).Foreground(text)
-	s.Meta = r.NewStyle().Foreground(muted)
-	s.Summary = r.NewStyle().Foreground(text)
-	s.Dim = r.NewStyle().Foreground(muted)
-	s.Accent = r.NewStyle().Foreground(accent)
-	s.Section = r.NewStyle().Bold(true).Foreground(accent)
-	s.Author = r.NewStyle().Bold(true).Foreground(special)
-	s.You = r.NewStyle().Foreground(good)
-	s.Body = r.NewStyle().Foreground(text)
-	s.HiddenBody = r.NewStyle().Foreground(faint).Italic(true)
-	s.Error = r.NewStyle().Foreground(bad)
-	s.Success = r.NewStyle().Foreground(good)
+	s.AppTitle = ink(fg(accent).Bold(true))
+	s.Host = ink(fg(muted))
+	s.Notice = fg(warn).Border(lipgloss.RoundedBorder()).BorderForeground(warn).Padding(0, 1)
+	s.Rule = ink(fg(faint))
+	s.Faint = s.Rule
+	s.Selected = ink(fg(accent))
+	s.SelectedTitle = ink(fg(accent).Bold(true))
+	s.Bar = ink(fg(accent).Bold(true))
+	s.PostTitle = ink(fg(text).Bold(true))
+	s.Meta = ink(fg(muted))
+	s.Summary = ink(fg(text))
+	s.Dim = ink(fg(muted))
+	s.Accent = ink(fg(accent))
+	s.Section = ink(fg(accent).Bold(true))
+	s.Author = ink(fg(special).Bold(true))
+	s.You = ink(fg(good))
+	s.Body = ink(fg(text))
+	s.HiddenBody = ink(fg(faint).Italic(true))
+	s.Error = ink(fg(bad))
+	s.Success = ink(fg(good))
 	s.Box = r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1)
-	s.BoxTitle = r.NewStyle().Bold(true).Foreground(accent)
-	s.Input = r.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(faint)
-	s.InputActive = r.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(accent)
-	s.NewMark = r.NewStyle().Bold(true).Foreground(good)
+	s.BoxTitle = ink(fg(accent).Bold(true))
+	s.NewMark = ink(fg(good).Bold(true))
+	s.HelpKey = ink(fg(muted).Bold(true))
+	s.HelpDesc = ink(fg(faint))
 	s.Help = help.Styles{
 		Ellipsis:       r.NewStyle().Foreground(faint),
 		ShortKey:       r.NewStyle().Foreground(muted).Bold(true),

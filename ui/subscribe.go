@@ -37,7 +37,7 @@ func (m *Model) openSubscribe() tea.Cmd {
 	f.email.Placeholder = "you@example.com"
 	f.email.CharLimit = data.MaxEmailBytes
 	f.email.Width = max(m.contentWidth()-14, 10)
-	f.email.PromptStyle, f.email.TextStyle, f.email.PlaceholderStyle = m.st.Accent, m.st.Body, m.st.Dim
+	f.email.PromptStyle, f.email.TextStyle, f.email.PlaceholderStyle = m.st.Accent.Style, m.st.Body.Style, m.st.Dim.Style
 	f.email.Cursor.Style = m.st.Plain
 	f.email.Cursor.SetMode(cursor.CursorStatic)
 	m.subscribe = f

@@ -9,7 +9,6 @@ import (
 	"blog/data"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // thread is the comment section under a post: the comments loaded so far
@@ -152,7 +151,7 @@ func (t *thread) rebuild(m *Model, w int) {
 	t.lines = t.lines[:0]
 	t.lineOf = t.lineOf[:0]
 	add := func(s string) { t.lines = append(t.lines, s) }
-	addWrapped := func(style lipgloss.Style, s string) {
+	addWrapped := func(style Ink, s string) {
 		for _, l := range wrap(s, w) {
 			add(style.Render(l))
 		}
