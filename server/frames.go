@@ -1,7 +1,9 @@
 package server
 
 import (
+	"hash/maphash"
 	"io"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -28,7 +30,7 @@ type painter struct {
 	out    io.Writer
 	width  int
 	height int
-	last   []string // the frame on screen, line by line
+	last   []uint64 // hashes of the lines on screen
 	clear  bool     // the window changed: repaint from a blank screen
 }
 
@@ -57,7 +59,11 @@ func (p *painter) paint(frame string) {
 	if p.height > 0 && len(lines) > p.height {
 		lines = lines[:p.height]
 	}
-	if p.last != nil && equalLines(lines, p.last) {
+	hashes := make([]uint64, len(lines))
+	for i, l := range lines {
+		hashes[i] = maphash.String(lineSeed, l)
+	}
+	if p.last != nil && slices.Equal(hashes, p.last) {
 		return
 	}
 	// A fresh buffer each paint: an idle session keeps no output buffer.
@@ -68,7 +74,7 @@ func (p *painter) paint(frame string) {
 	}
 	b.WriteString(ansi.CursorHomePosition)
 	for i, line := range lines {
-		if i < len(p.last) && p.last[i] == line {
+		if i < len(p.last) && p.last[i] == hashes[i] {
 			if i < len(lines)-1 {
 				b.WriteString(ansi.CursorDown1)
 			}
@@ -88,18 +94,19 @@ func (p *painter) paint(frame string) {
 	if len(p.last) > len(lines) {
 		b.WriteString(ansi.EraseScreenBelow)
 	}
-	_, _ = io.WriteString(p.out, b.String())
-	p.last = lines
+	// In pieces: the SSH channel and cipher each keep a buffer as big as
+	// the largest write, for the life of the session.
+	for out := b.String(); out != ""; {
+		n := min(len(out), maxWrite)
+		_, _ = io.WriteString(p.out, out[:n])
+		out = out[n:]
+	}
+	p.last = hashes
 }
 
-func equalLines(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+// maxWrite bounds one write to the session.
+const maxWrite = 2048
+
+// lineSeed keys the line hashes; a collision would leave one line stale
+// until it changes again (odds 2^-64 a line).
+var lineSeed = maphash.MakeSeed()

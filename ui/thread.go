@@ -9,6 +9,7 @@ import (
 	"blog/data"
 
 	tea "github.com/charmbracelet/bubbletea"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // thread is the comment section under a post: the comments loaded so far
@@ -171,37 +172,19 @@ func (t *thread) rebuild(m *Model, w int) {
 		if c.Hidden && !m.sess.Admin {
 			continue
 		}
-		bar := "  "
-		if i == t.selected {
-			bar = st.Bar.Render("▌ ")
-		}
-		head := st.Author.Render(truncate(data.Displayable(c.AuthorName), 32)) + st.Dim.Render(" · "+ago(c.CreatedAt, now))
-		// Actions are offered on the selected comment only, to keep the
-		// thread quiet.
-		var tags []string
 		own := me != "" && c.AuthorKey == me
-		if own {
-			tags = append(tags, st.You.Render("(you)"))
+		when := ago(c.CreatedAt, now)
+		if i == t.selected {
+			t.lines = append(t.lines, drawComment(m, c, w, true, own, when)...)
+			continue
 		}
-		if c.Hidden {
-			tags = append(tags, st.Error.Render("[hidden]"))
+		k := blockKey{c.AuthorName, c.Body, c.CreatedAt.UnixNano(), w, st, when, own, c.Hidden}
+		ls, ok := blocks.Get(k)
+		if !ok {
+			ls = drawComment(m, c, w, false, own, when)
+			blocks.Add(k, ls)
 		}
-		switch {
-		case i != t.selected:
-		case m.sess.Admin:
-			tags = append(tags, st.Dim.Render("H hide · B ban · d delete"))
-		case own:
-			tags = append(tags, st.Dim.Render("d delete"))
-		}
-		add(bar + spread(head, strings.Join(tags, "  "), w-2))
-		bodyStyle := st.Body
-		if c.Hidden {
-			bodyStyle = st.HiddenBody
-		}
-		for _, l := range wrap(data.Displayable(c.Body), w-2) {
-			add(bar + bodyStyle.Render(l))
-		}
-		add("")
+		t.lines = append(t.lines, ls...)
 	}
 	switch {
 	case t.loadErr != "":
@@ -225,4 +208,65 @@ func (t *thread) rebuild(m *Model, w int) {
 	add(st.Section.Render("Enjoyed this post?"))
 	addWrapped(st.Summary, "Subscribe to the newsletter for new posts: press s")
 	add("")
+}
+
+// drawComment is one comment's lines: head, body and a blank line.
+func drawComment(m *Model, c data.Comment, w int, selected, own bool, when string) []string {
+	st := m.st
+	bar := "  "
+	if selected {
+		bar = st.Bar.Render("▌ ")
+	}
+	head := st.Author.Render(truncate(data.Displayable(c.AuthorName), 32)) + st.Dim.Render(" · "+when)
+	// Actions are offered on the selected comment only, to keep the
+	// thread quiet.
+	var tags []string
+	if own {
+		tags = append(tags, st.You.Render("(you)"))
+	}
+	if c.Hidden {
+		tags = append(tags, st.Error.Render("[hidden]"))
+	}
+	switch {
+	case !selected:
+	case m.sess.Admin:
+		tags = append(tags, st.Dim.Render("H hide · B ban · d delete"))
+	case own:
+		tags = append(tags, st.Dim.Render("d delete"))
+	}
+	lines := []string{bar + spread(head, strings.Join(tags, "  "), w-2)}
+	bodyStyle := st.Body
+	if c.Hidden {
+		bodyStyle = st.HiddenBody
+	}
+	for _, l := range wrap(data.Displayable(c.Body), w-2) {
+		lines = append(lines, bar+bodyStyle.Render(l))
+	}
+	return append(lines, "")
+}
+
+// blockKey names the lines of a comment that is not selected: they
+// depend on nothing else, so every session reading it shares them. It
+// holds the text, not the id: ids may be reused after a reset, and tests
+// run many stores in one process.
+type blockKey struct {
+	name, body  string
+	created     int64
+	width       int
+	st          *Styles
+	when        string
+	own, hidden bool
+}
+
+// blocks is the process's cache of drawn comments, shared by all
+// sessions: a thousand readers of one post hold one copy of its thread, and
+// a new comment is drawn once, not once a reader.
+var blocks = newBlockCache(1 << 15)
+
+func newBlockCache(size int) *lru.Cache[blockKey, []string] {
+	c, err := lru.New[blockKey, []string](size)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
 }
