@@ -69,7 +69,7 @@ func TestResizeRewrapsAndKeepsPlace(t *testing.T) {
 	s := ts.open(t, newKey(t), 100, 30)
 	waitFor(t, s, "Test Blog")
 	ts.openPost(t, s, goPost)
-	typeKeys(t, s, "  ")
+	typeKeys(t, s, "jjjjj")
 	waitFor(t, s, "Why Go")
 	if err := s.Resize(60, 30); err != nil {
 		t.Fatal(err)
