@@ -1,18 +1,10 @@
 package ui
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"runtime"
 	"testing"
 
 	"blog/data"
-	"blog/data/sqlite"
-	"blog/posts"
-	"blog/ui/render"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
@@ -20,36 +12,10 @@ import (
 
 const benchPost = "go-for-backend-services"
 
-// benchConfig is a server's shared config over a real SQLite store holding
-// n comments on the Go post.
+// benchConfig is testConfig for benchmarks.
 func benchConfig(b *testing.B, n int) *Config {
-	b.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lots := data.RateLimit{Count: 1 << 30, Window: 1}
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "blog.db"), data.Options{
-		Limits: data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots},
-		Logger: log,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	for i := range n {
-		_, err := st.AddComment(context.Background(), data.NewComment{
-			PostSlug: benchPost,
-			Name:     fmt.Sprintf("Reader %d", i%37),
-			Body:     fmt.Sprintf("Comment %d: a reply of ordinary length, a sentence or two about the post, long enough to wrap once at ninety-eight columns.", i),
-			Author:   data.Author{KeyFingerprint: fmt.Sprintf("SHA256:bench%d", i%37), IP: "192.0.2.1"},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	lib, err := posts.Embedded(log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16), Store: st, Log: log}
+	cfg, _ := testConfig(b, n)
+	return cfg
 }
 
 func benchSession() Session {
