@@ -112,7 +112,7 @@ func TestFilterNarrowsTheList(t *testing.T) {
 	waitFor(t, s, "← Test Blog")
 }
 
-func TestNoColorAndLightBackground(t *testing.T) {
+func TestNoColorSessionGetsNoColour(t *testing.T) {
 	ts := startServer(t, serverOpts{})
 	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Env = []string{"NO_COLOR=1"} })
 	waitFor(t, s, "Welcome to the blog")
