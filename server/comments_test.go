@@ -238,3 +238,29 @@ func TestAdminHidesForEveryone(t *testing.T) {
 	waitFor(t, mod, "[hidden]")
 	waitGone(t, reader, "Spam spam spam")
 }
+
+// TestNewReadersSeeTheCurrentThread: the first page of comments is shared
+// among readers; what arrives or goes live must show for readers who open
+// the post afterwards too.
+func TestNewReadersSeeTheCurrentThread(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	first := readAtEnd(t, ts, newKey(t))
+	waitFor(t, first, "No comments yet")
+	if _, _, code, err := termclient.Exec(ts.addr, newKey(t), "comment "+goPost, strings.NewReader("Shared page comment")); err != nil || code != 0 {
+		t.Fatalf("comment: %d %v", code, err)
+	}
+	waitFor(t, first, "Shared page comment")
+	second := readAtEnd(t, ts, newKey(t))
+	waitFor(t, second, "Shared page comment")
+
+	cs, err := ts.store.Comments(context.Background(), goPost, data.ListOptions{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("comments: %v %v", cs, err)
+	}
+	if err := ts.store.SetHidden(context.Background(), cs[0].ID, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, second, "Shared page comment")
+	third := readAtEnd(t, ts, newKey(t))
+	waitFor(t, third, "No comments yet")
+}

@@ -30,6 +30,8 @@ type hub struct {
 
 	counts atomic.Pointer[map[string]int]
 	reload chan struct{}
+	// onEvent sees each event before any session does.
+	onEvent func(data.Event)
 }
 
 func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
@@ -80,6 +82,9 @@ func (h *hub) run(ctx context.Context) {
 	h.requestReload()
 	for ev := range h.store.Events(ctx) {
 		h.observe(ev)
+		if h.onEvent != nil {
+			h.onEvent(ev)
+		}
 		switch {
 		case ev.Kind == data.CommentAdded && !ev.Comment.Hidden:
 			next := maps.Clone(h.Counts())

@@ -95,10 +95,13 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	}
 	s.metrics = newMetrics(s.render.Stats)
 	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
-	// Sessions and commands use the observed store; the hub reads events
-	// from the store itself.
-	s.store = observedStore{Store: store, m: s.metrics}
+	// Sessions and commands use the observed store behind the shared first
+	// pages; the hub reads events from the store itself and keeps the pages
+	// current.
+	pages := newFirstPages(observedStore{Store: store, m: s.metrics})
+	s.store = pages
 	s.hub = newHub(store, s.metrics, cfg.Log)
+	s.hub.onEvent = pages.apply
 	s.uiCfg = ui.Config{
 		Title:  cfg.Title,
 		Notice: cfg.Notice,

@@ -15,8 +15,9 @@ import (
 	"github.com/charmbracelet/lipgloss"
 )
 
-// commentPage is how many comments are fetched at a time.
-const commentPage = 50
+// commentPage is how many comments are fetched at a time; the server
+// shares the first page of each post among its readers.
+const commentPage = data.DefaultPageSize
 
 // readerState is one open post: its rendered body, its comments and the
 // scroll position over both.

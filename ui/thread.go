@@ -1,8 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,12 @@ func (t *thread) loaded(m *Model, msg commentsMsg) {
 	}
 	t.loaded1 = true
 	t.hasMore = len(msg.comments) == commentPage
+	if len(t.comments) == 0 {
+		// Keep the page as it came: it may be the server's shared first
+		// page, which this session then holds without a copy.
+		t.comments = msg.comments
+		return
+	}
 	for _, c := range msg.comments {
 		if !t.has(c.ID) {
 			t.comments = append(t.comments, c)
@@ -77,19 +84,26 @@ func (t *thread) has(id int64) bool {
 	return false
 }
 
+// The comments slice may be shared with other sessions: it is never
+// changed in place, only replaced.
+
 func (t *thread) add(c data.Comment) {
-	t.comments = append(t.comments, c)
+	t.comments = append(slices.Clip(t.comments), c)
 	t.sort()
 }
 
 func (t *thread) sort() {
-	sort.SliceStable(t.comments, func(i, j int) bool { return t.comments[i].ID < t.comments[j].ID })
+	byID := func(a, b data.Comment) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(t.comments, byID) {
+		t.comments = slices.Clone(t.comments)
+		slices.SortStableFunc(t.comments, byID)
+	}
 }
 
 func (t *thread) remove(m *Model, id int64) {
 	for i, c := range t.comments {
 		if c.ID == id {
-			t.comments = append(t.comments[:i], t.comments[i+1:]...)
+			t.comments = slices.Concat(t.comments[:i], t.comments[i+1:])
 			if t.selected == i {
 				t.selected = -1
 			} else if t.selected > i {
@@ -107,6 +121,7 @@ func (t *thread) remove(m *Model, id int64) {
 func (t *thread) setHidden(id int64, hidden bool) bool {
 	for i := range t.comments {
 		if t.comments[i].ID == id {
+			t.comments = slices.Clone(t.comments)
 			t.comments[i].Hidden = hidden
 			return true
 		}
