@@ -243,41 +243,17 @@ func addrString(a net.Addr) string {
 
 // refuseExtras keeps the server to what a blog needs: no port forwarding
 // (no handlers are set), no subsystems, and session channels that refuse
-// agent and X11 forwarding.
+// agent and X11 forwarding (see sessionChannel).
 func refuseExtras(srv *ssh.Server) error {
 	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.SubsystemHandlers = nil
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
 		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-			ssh.DefaultSessionHandler(srv, conn, refusingChannel{ch}, ctx)
+			sink := &windowSink{}
+			ctx.SetValue(windowKey, sink)
+			ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, windows: sink}, ctx)
 		},
 	}
 	return nil
-}
-
-// refusingChannel answers agent and X11 forwarding requests with "no"
-// before the session sees them.
-type refusingChannel struct{ gossh.NewChannel }
-
-func (c refusingChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
-	ch, reqs, err := c.NewChannel.Accept()
-	if err != nil {
-		return ch, reqs, err
-	}
-	out := make(chan *gossh.Request)
-	go func() {
-		defer close(out)
-		for r := range reqs {
-			switch r.Type {
-			case "auth-agent-req@openssh.com", "x11-req":
-				if r.WantReply {
-					_ = r.Reply(false, nil)
-				}
-				continue
-			}
-			out <- r
-		}
-	}()
-	return ch, out, nil
 }

@@ -110,20 +110,10 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	s.hub.add(p)
 	defer s.hub.remove(p)
 
-	_, windows, _ := sess.Pty()
-	go func() {
-		for {
-			select {
-			case <-sess.Context().Done():
-				return
-			case w, ok := <-windows:
-				if !ok {
-					return
-				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-			}
-		}
-	}()
+	if sink, ok := sess.Context().Value(windowKey).(*windowSink); ok {
+		sink.attach(p)
+		defer sink.attach(nil)
+	}
 	_, _ = io.WriteString(sess, enterTerminal)
 	if _, err := p.Run(); err != nil && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
