@@ -101,17 +101,32 @@ type Model struct {
 	statusBad bool
 }
 
+// The Config is shared by every session and never written after the server
+// builds it; these read it with defaults for what was left unset.
+
+func (c *Config) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c *Config) counts() map[string]int {
+	if c.Counts == nil {
+		return nil
+	}
+	return c.Counts()
+}
+
+func (c *Config) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.Default()
+	}
+	return c.Log
+}
+
 // New builds a session's model.
 func New(cfg *Config, s Session) *Model {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Counts == nil {
-		cfg.Counts = func() map[string]int { return nil }
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
 	m := &Model{
 		cfg:    cfg,
 		sess:   s,
@@ -227,7 +242,7 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if m.screen == homeScreen {
 		return m.home.key(m, k)
 	}
-	if m.reader.thread.stale(m.cfg.Now()) {
+	if m.reader.thread.stale(m.cfg.now()) {
 		m.reader.thread.rebuild(m, m.reader.width)
 	}
 	return m.reader.key(m, k)

@@ -182,7 +182,7 @@ func (h *homeState) view(m *Model) string {
 	}
 
 	lines := 0
-	counts := m.cfg.Counts()
+	counts := m.cfg.counts()
 	if len(h.shown) == 0 && avail > 0 {
 		msg := "No posts yet."
 		if h.filter != "" {

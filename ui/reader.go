@@ -69,7 +69,7 @@ func (r *readerState) layout(m *Model) {
 
 	out, err := m.cfg.Render.Render(r.post, cw, render.Style{Profile: m.sess.Look.Profile, Dark: m.sess.Look.Dark})
 	if err != nil {
-		m.cfg.Log.Error("render post", "slug", r.post.Slug, "err", err)
+		m.cfg.log().Error("render post", "slug", r.post.Slug, "err", err)
 		r.err = "This post could not be shown. The operator has been told."
 		r.body = []string{st.Error.Render(r.err)}
 	} else {
@@ -308,7 +308,7 @@ func (r *readerState) hideSelected(m *Model) tea.Cmd {
 }
 
 func (r *readerState) banSelected(m *Model) tea.Cmd {
-	now := m.cfg.Now()
+	now := m.cfg.now()
 	return r.onSelected(m, func(ctx context.Context, c data.Comment, by string) (string, error) {
 		err := m.cfg.Store.Ban(ctx, data.Ban{Target: c.AuthorKey, Until: now.Add(24 * time.Hour), CreatedBy: by, CreatedAt: now})
 		return "author banned for 24 hours", err

@@ -55,7 +55,7 @@ func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
 func (t *thread) loaded(m *Model, msg commentsMsg) {
 	t.loading = false
 	if msg.err != nil {
-		m.cfg.Log.Warn("load comments", "slug", msg.slug, "err", msg.err)
+		m.cfg.log().Warn("load comments", "slug", msg.slug, "err", msg.err)
 		t.loadErr = "Couldn't load comments: " + friendly(msg.err) + " Press r to try again."
 		return
 	}
@@ -151,7 +151,7 @@ func (t *thread) count(m *Model, slug string) int {
 		}
 		return n
 	}
-	return max(m.cfg.Counts()[slug], len(t.comments))
+	return max(m.cfg.counts()[slug], len(t.comments))
 }
 
 // stale reports whether relative times ("3 minutes ago") need redrawing.
@@ -162,7 +162,7 @@ func (t *thread) stale(now time.Time) bool {
 // rebuild draws the comment section for width w.
 func (t *thread) rebuild(m *Model, w int) {
 	st := m.st
-	now := m.cfg.Now()
+	now := m.cfg.now()
 	t.builtAt = now
 	t.lines = t.lines[:0]
 	t.lineOf = t.lineOf[:0]
