@@ -179,13 +179,4 @@ func (ts *testServer) openPost(t testing.TB, s *termclient.Session, slug string)
 
 const goPost = "go-for-backend-services"
 
-func post(t testing.TB, ts *testServer, slug string) posts.Post {
-	t.Helper()
-	p, ok := ts.lib.Get(slug)
-	if !ok {
-		t.Fatalf("no post %s", slug)
-	}
-	return p
-}
-
 func sshFingerprint(s ssh.Signer) string { return ssh.FingerprintSHA256(s.PublicKey()) }
