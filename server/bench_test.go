@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 				m0 := liveMemory()
 				stop := benchClients(b, addr, sc.command)
 				m1 := liveMemory()
+				saveProfiles(b, sc.name)
 				heap = float64(m1.HeapInuse-m0.HeapInuse) / benchSessions
 				stack = float64(m1.StackInuse-m0.StackInuse) / benchSessions
 				gor = float64(m1.goroutines-m0.goroutines) / benchSessions
@@ -139,6 +141,25 @@ func idleWindow(d time.Duration) (wakeups, cpu float64) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	used := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	return float64(8*(n1-n0)) / secs, used.Seconds() / secs * 100
+}
+
+// saveProfiles writes heap and goroutine profiles of the open sessions to
+// $BLOG_BENCH_PROFILES, when set, to see what a session holds.
+func saveProfiles(b *testing.B, name string) {
+	dir := os.Getenv("BLOG_BENCH_PROFILES")
+	if dir == "" {
+		return
+	}
+	for _, p := range []string{"heap", "goroutine"} {
+		f, err := os.Create(filepath.Join(dir, name+"."+p))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.Lookup(p).WriteTo(f, 0); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 }
 
 func waitGoroutines(n int) {

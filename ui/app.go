@@ -92,7 +92,6 @@ type Model struct {
 	composer  *composer
 	subscribe *subscribeForm
 	showHelp  bool
-	help      help.Model
 
 	// draft survives closing the composer and moving between posts.
 	draft draftState
@@ -133,10 +132,7 @@ func New(cfg *Config, s Session) *Model {
 		st:     StylesFor(s.Look),
 		width:  s.Width,
 		height: s.Height,
-		help:   help.New(),
 	}
-	m.help.Styles = m.st.Help
-	m.help.Width = max(m.width-2, 0)
 	m.home.refresh(cfg.Posts)
 	return m
 }
@@ -158,7 +154,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = max(m.width-2, 0)
 		if m.composer != nil {
 			m.composer.resize(m.contentWidth(), m.height)
 		}
@@ -295,7 +290,10 @@ func (m *Model) helpView() string {
 			k.full = append(k.full, adminHelp)
 		}
 	}
-	h := m.help
+	// Built when shown: a help.Model holds a copy of seven styles, too much
+	// to keep in every idle session.
+	h := help.New()
+	h.Styles = m.st.Help
 	h.ShowAll = true
 	h.Width = max(m.width-4, 0)
 	body := m.st.Section.Render("Keys") + "\n\n" + h.View(k) + "\n\n" + m.st.Dim.Render("Press any key to go back.")

@@ -25,7 +25,7 @@ type readerState struct {
 	post  posts.Post
 	width int // content width the lines were made for
 	head  []string
-	body  []string // lines of the shared rendered body
+	body  []string // lines of the shared rendered body; never modified
 	err   string   // render error, shown instead of the body
 
 	thread thread
@@ -67,14 +67,13 @@ func (r *readerState) layout(m *Model) {
 	}
 	r.head = append(r.head, st.Meta.Render(truncate(meta, cw)), "")
 
-	out, err := m.cfg.Render.Render(r.post, cw, render.Style{Profile: m.sess.Look.Profile, Dark: m.sess.Look.Dark})
+	body, err := m.cfg.Render.Lines(r.post, cw, render.Style{Profile: m.sess.Look.Profile, Dark: m.sess.Look.Dark})
 	if err != nil {
 		m.cfg.log().Error("render post", "slug", r.post.Slug, "err", err)
 		r.err = "This post could not be shown. The operator has been told."
-		r.body = []string{st.Error.Render(r.err)}
-	} else {
-		r.body = strings.Split(strings.TrimRight(out, "\n"), "\n")
+		body = []string{st.Error.Render(r.err)}
 	}
+	r.body = body // shared with every reader at this width and look
 	r.thread.rebuild(m, cw)
 	if oldTotal > 0 && r.offset > 0 {
 		r.offset = r.offset * r.total() / oldTotal

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"context"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -159,38 +160,35 @@ func (t *thread) stale(now time.Time) bool {
 	return now.Sub(t.builtAt) > 30*time.Second
 }
 
-// rebuild draws the comment section for width w.
+// rebuild draws the comment section for width w. Every part of it is a
+// block shared across sessions (the heading and footer, each comment not
+// selected), and a session whose blocks are the same as another's takes
+// that session's drawing instead of a copy: a thousand readers of a post
+// hold its thread once.
 func (t *thread) rebuild(m *Model, w int) {
 	st := m.st
 	now := m.cfg.now()
 	t.builtAt = now
-	t.lines = t.lines[:0]
-	t.lineOf = t.lineOf[:0]
-	add := func(s string) { t.lines = append(t.lines, s) }
-	addWrapped := func(style Ink, s string) {
-		for _, l := range wrap(s, w) {
-			add(style.Render(l))
-		}
-	}
 	slug := ""
 	if m.reader != nil {
 		slug = m.reader.post.Slug
 	}
-
-	add("")
-	add(st.Rule.Render(strings.Repeat("─", w)))
-	add(st.Section.Render("Comments (" + itoa(t.count(m, slug)) + ")"))
-	add("")
 	me := m.sess.Author.KeyFingerprint
+	frame := frameFor(frameKey{t.count(m, slug), t.state(), me == "", w, st})
+
+	parts := make([][]string, 0, len(t.comments)+2)
+	parts = append(parts, frame.head)
+	shared := true
 	for i, c := range t.comments {
-		t.lineOf = append(t.lineOf, len(t.lines))
 		if c.Hidden && !m.sess.Admin {
+			parts = append(parts, nil)
 			continue
 		}
 		own := me != "" && c.AuthorKey == me
 		when := ago(c.CreatedAt, now)
 		if i == t.selected {
-			t.lines = append(t.lines, drawComment(m, c, w, true, own, when)...)
+			parts = append(parts, drawComment(m, c, w, true, own, when))
+			shared = false
 			continue
 		}
 		k := blockKey{c.AuthorName, c.Body, c.CreatedAt.UnixNano(), w, st, when, own, c.Hidden}
@@ -199,30 +197,134 @@ func (t *thread) rebuild(m *Model, w int) {
 			ls = drawComment(m, c, w, false, own, when)
 			blocks.Add(k, ls)
 		}
-		t.lines = append(t.lines, ls...)
+		parts = append(parts, ls)
 	}
+	parts = append(parts, frame.tail)
+	d := drawingOf(parts, shared)
+	t.lines, t.lineOf = d.lines, d.lineOf
+}
+
+// state is the line under the comments: loading, an error, or the end.
+func (t *thread) state() string {
 	switch {
 	case t.loadErr != "":
-		addWrapped(st.Error, t.loadErr)
+		return t.loadErr
 	case t.loading && !t.loaded1:
-		addWrapped(st.Dim, "Loading comments…")
+		return "Loading comments…"
 	case t.hasMore:
-		addWrapped(st.Dim, "Loading more comments as you scroll…")
+		return "Loading more comments as you scroll…"
 	case len(t.comments) == 0:
-		addWrapped(st.Dim, "No comments yet. Be the first!")
+		return "No comments yet. Be the first!"
+	}
+	return "No more comments. Check back later for more!"
+}
+
+// frameKey names the lines around the comments.
+type frameKey struct {
+	count   int
+	state   string
+	keyless bool // the visitor has no key, so cannot comment
+	width   int
+	st      *Styles
+}
+
+// threadFrame is the heading above the comments and everything below them.
+type threadFrame struct{ head, tail []string }
+
+var frames = newCache[frameKey, threadFrame](1 << 12)
+
+func frameFor(k frameKey) threadFrame {
+	if f, ok := frames.Get(k); ok {
+		return f
+	}
+	st, w := k.st, k.width
+	var f threadFrame
+	f.head = []string{"", st.Rule.Render(strings.Repeat("─", w)), st.Section.Render("Comments (" + itoa(k.count) + ")"), ""}
+	wrapped := func(style Ink, s string) {
+		for _, l := range wrap(s, w) {
+			f.tail = append(f.tail, style.Render(l))
+		}
+	}
+	switch {
+	case strings.HasPrefix(k.state, "Couldn't"):
+		wrapped(st.Error, k.state)
 	default:
-		addWrapped(st.Dim, "No more comments. Check back later for more!")
+		wrapped(st.Dim, k.state)
 	}
-	add("")
-	if me == "" {
-		addWrapped(st.Dim, "To comment, connect with an SSH key (ssh-keygen -t ed25519).")
+	f.tail = append(f.tail, "")
+	if k.keyless {
+		wrapped(st.Dim, "To comment, connect with an SSH key (ssh-keygen -t ed25519).")
 	} else {
-		addWrapped(st.Accent, "Leave a comment: press c")
+		wrapped(st.Accent, "Leave a comment: press c")
 	}
-	add("")
-	add(st.Section.Render("Enjoyed this post?"))
-	addWrapped(st.Summary, "Subscribe to the newsletter for new posts: press s")
-	add("")
+	f.tail = append(f.tail, "", st.Section.Render("Enjoyed this post?"))
+	wrapped(st.Summary, "Subscribe to the newsletter for new posts: press s")
+	f.tail = append(f.tail, "")
+	frames.Add(k, f)
+	return f
+}
+
+// drawing is a thread laid out as lines, with where each comment starts.
+type drawing struct {
+	parts  [][]string // the shared blocks it was made of
+	lines  []string
+	lineOf []int // first line of comment i (parts[i+1])
+}
+
+// drawings are the threads sessions are showing, found by their blocks.
+var drawings = newCache[uint64, *drawing](1 << 10)
+
+var drawingSeed = maphash.MakeSeed()
+
+// drawingOf lays out parts. When every part is a shared block, a drawing
+// made of the same blocks is reused: blocks are never modified, so the
+// same blocks make the same lines.
+func drawingOf(parts [][]string, shared bool) *drawing {
+	var h uint64
+	if shared {
+		var mh maphash.Hash
+		mh.SetSeed(drawingSeed)
+		for _, p := range parts {
+			if len(p) > 0 {
+				mh.WriteString(p[0])
+			}
+			mh.WriteByte(byte(len(p)))
+		}
+		h = mh.Sum64()
+		if d, ok := drawings.Get(h); ok && sameBlocks(d.parts, parts) {
+			return d
+		}
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	d := &drawing{parts: parts, lines: make([]string, 0, n), lineOf: make([]int, 0, max(len(parts)-2, 0))}
+	for i, p := range parts {
+		if i > 0 && i < len(parts)-1 {
+			d.lineOf = append(d.lineOf, len(d.lines))
+		}
+		d.lines = append(d.lines, p...)
+	}
+	if shared {
+		drawings.Add(h, d)
+	} else {
+		d.parts = nil
+	}
+	return d
+}
+
+// sameBlocks reports whether a and b are made of the very same blocks.
+func sameBlocks(a, b [][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) || len(a[i]) > 0 && &a[i][0] != &b[i][0] {
+			return false
+		}
+	}
+	return true
 }
 
 // drawComment is one comment's lines: head, body and a blank line.
@@ -276,10 +378,10 @@ type blockKey struct {
 // blocks is the process's cache of drawn comments, shared by all
 // sessions: a thousand readers of one post hold one copy of its thread, and
 // a new comment is drawn once, not once a reader.
-var blocks = newBlockCache(1 << 15)
+var blocks = newCache[blockKey, []string](1 << 15)
 
-func newBlockCache(size int) *lru.Cache[blockKey, []string] {
-	c, err := lru.New[blockKey, []string](size)
+func newCache[K comparable, V any](size int) *lru.Cache[K, V] {
+	c, err := lru.New[K, V](size)
 	if err != nil {
 		panic(err) // only for a size <= 0
 	}

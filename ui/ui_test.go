@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,54 @@ func TestEveryScreenFitsTheWindow(t *testing.T) {
 		check("composer")
 		press(m, "esc", "?")
 		check("help")
+	}
+}
+
+// Readers of a post at one width and look share its body lines and the
+// drawing of its thread; selecting a comment or owning one gives a reader
+// lines of their own, which must not leak into the others'.
+func TestReadersSharePostAndThreadLines(t *testing.T) {
+	cfg, _ := testConfig(t, 12)
+	open := func(key string) *Model {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.ANSI256, Dark: true}, Width: 90, Height: 30, Author: data.Author{KeyFingerprint: key}})
+		drain(m, m.Init())
+		return m
+	}
+	a, b := open("SHA256:a"), open("SHA256:b")
+	ra, rb := a.reader, b.reader
+	if &ra.body[0] != &rb.body[0] {
+		t.Error("two readers at one width hold separate copies of the post's lines")
+	}
+	if &ra.thread.lines[0] != &rb.thread.lines[0] {
+		t.Error("two readers of one thread hold separate drawings of it")
+	}
+	if !slices.Equal(ra.thread.lines, rb.thread.lines) || !slices.Equal(ra.thread.lineOf, rb.thread.lineOf) {
+		t.Fatal("shared drawings differ")
+	}
+	before := slices.Clone(rb.thread.lines)
+
+	press(a, "n") // select the first comment: a's drawing is its own
+	if &ra.thread.lines[0] == &rb.thread.lines[0] {
+		t.Error("a reader with a selected comment still shares the plain drawing")
+	}
+	if !slices.Equal(rb.thread.lines, before) {
+		t.Error("selecting a comment changed another reader's lines")
+	}
+	if first := ra.thread.lines[ra.thread.lineOf[0]]; !strings.Contains(first, "▌") {
+		t.Errorf("selected comment not marked where lineOf says it starts: %q", first)
+	}
+
+	// A reader who wrote one of the comments sees "(you)" on it; the others
+	// do not.
+	own := open("SHA256:bench3")
+	joined := func(m *Model) string { return strings.Join(m.reader.thread.lines, "\n") }
+	if !strings.Contains(joined(own), "(you)") {
+		t.Error("the author's own comment is not marked (you)")
+	}
+	if strings.Contains(joined(b), "(you)") {
+		t.Error("another reader's drawing marks a comment (you)")
+	}
+	if c := open("SHA256:c"); &c.reader.thread.lines[0] != &rb.thread.lines[0] {
+		t.Error("a reader opening later does not reuse the drawing")
 	}
 }

@@ -7,6 +7,7 @@ package render
 import (
 	"container/list"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -43,8 +44,9 @@ type key struct {
 }
 
 type entry struct {
-	key key
-	out string
+	key   key
+	out   string
+	lines []string // out split into lines, shared by every session
 }
 
 // NewCache returns a cache that keeps at most maxEntries rendered bodies
@@ -60,36 +62,56 @@ func NewCache(maxEntries int) *Cache {
 // Render returns p's body rendered by glamour to width columns for st.
 // Concurrent calls for the same key render once; callers share the string.
 func (c *Cache) Render(p posts.Post, width int, st Style) (string, error) {
+	e, err := c.get(p, width, st)
+	if err != nil {
+		return "", err
+	}
+	return e.out, nil
+}
+
+// Lines is Render split into lines without the trailing newlines. Every
+// caller shares one slice, so a thousand readers of a post hold one copy of
+// its lines: callers must not modify it.
+func (c *Cache) Lines(p posts.Post, width int, st Style) ([]string, error) {
+	e, err := c.get(p, width, st)
+	if err != nil {
+		return nil, err
+	}
+	return e.lines, nil
+}
+
+func (c *Cache) get(p posts.Post, width int, st Style) (*entry, error) {
 	k := key{p.Slug, p.Revision, min(max(width, MinWidth), MaxWidth), st.normal()}
-	if out, ok := c.lookup(k); ok {
+	if e, ok := c.lookup(k); ok {
 		c.hits.Add(1)
-		return out, nil
+		return e, nil
 	}
 	flightKey := fmt.Sprintf("%q %q %d %d %t", k.slug, k.revision, k.width, k.style.Profile, k.style.Dark)
 	rendered := false // only the call that runs the flight sets it
 	v, err, _ := c.flight.Do(flightKey, func() (any, error) {
 		// A flight for k may have finished between lookup and Do.
-		if out, ok := c.lookup(k); ok {
-			return out, nil
+		if e, ok := c.lookup(k); ok {
+			return e, nil
 		}
 		rendered = true
 		out, err := render(p.Body, k.width, k.style)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		c.store(k, out)
-		return out, nil
+		e := &entry{key: k, out: out, lines: strings.Split(strings.TrimRight(out, "\n"), "\n")}
+		c.store(e)
+		return e, nil
 	})
 	if rendered {
 		c.misses.Add(1)
 	}
 	if err != nil {
-		return "", fmt.Errorf("render %s: %w", p.Slug, err)
+		return nil, fmt.Errorf("render %s: %w", p.Slug, err)
 	}
 	if !rendered {
 		c.hits.Add(1)
 	}
-	return v.(string), nil
+	return v.(*entry), nil
 }
 
 // Stats returns how many calls were answered without rendering (hits, which
@@ -99,21 +121,21 @@ func (c *Cache) Stats() (hits, misses uint64) {
 	return c.hits.Load(), c.misses.Load()
 }
 
-func (c *Cache) lookup(k key) (string, bool) {
+func (c *Cache) lookup(k key) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	c.order.MoveToFront(el)
-	return el.Value.(*entry).out, true
+	return el.Value.(*entry), true
 }
 
-func (c *Cache) store(k key, out string) {
+func (c *Cache) store(e *entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[k] = c.order.PushFront(&entry{k, out})
+	c.entries[e.key] = c.order.PushFront(e)
 	for c.order.Len() > c.max {
 		old := c.order.Remove(c.order.Back()).(*entry)
 		delete(c.entries, old.key)
