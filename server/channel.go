@@ -7,8 +7,17 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// windowKey finds a session's windowSink in its ssh.Context.
-const windowKey ctxKey = "blog-window-sink"
+// sideKey finds a session's sessionSide in its ssh.Context.
+const sideKey ctxKey = "blog-session-side"
+
+// sessionSide is what the session handler gets from sessionChannel.
+type sessionSide struct {
+	windows windowSink
+	// raw is the channel itself. The library's session rewrites every
+	// write for an emulated PTY ("\n" to "\r\n", copying it twice); frames
+	// already end lines with "\r\n" and go here directly.
+	raw gossh.Channel
+}
 
 // sessionChannel sees a session's requests before the ssh library does, in
 // one goroutine per session: it answers agent and X11 forwarding with "no"
@@ -16,7 +25,7 @@ const windowKey ctxKey = "blog-window-sink"
 // goroutine per session waits on the library's window channel).
 type sessionChannel struct {
 	gossh.NewChannel
-	windows *windowSink
+	side *sessionSide
 }
 
 func (c sessionChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
@@ -24,6 +33,7 @@ func (c sessionChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	if err != nil {
 		return ch, reqs, err
 	}
+	c.side.raw = ch // before the library starts the handler that reads it
 	out := make(chan *gossh.Request)
 	go func() {
 		defer close(out)
@@ -38,7 +48,7 @@ func (c sessionChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 					reply(r, false)
 					continue
 				}
-				c.windows.resize(tea.WindowSizeMsg{Width: int(w.Width), Height: int(w.Height)})
+				c.side.windows.resize(tea.WindowSizeMsg{Width: int(w.Width), Height: int(w.Height)})
 				reply(r, true)
 				continue
 			}

@@ -264,3 +264,25 @@ func TestNewReadersSeeTheCurrentThread(t *testing.T) {
 	third := readAtEnd(t, ts, newKey(t))
 	waitFor(t, third, "No comments yet")
 }
+
+// Once a reader has opened a post, its first page of comments is in
+// memory, and the next reader's very first frame shows the comments: no
+// "Loading comments" flash and no query.
+func TestNextReaderGetsCommentsInItsFirstFrame(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	if _, err := ts.store.AddComment(context.Background(), data.NewComment{PostSlug: goPost, Name: "Early", Body: "First frame marker",
+		Author: data.Author{KeyFingerprint: "SHA256:early", IP: "192.0.2.7"}}); err != nil {
+		t.Fatal(err)
+	}
+	tall := func(o *termclient.Options) { o.Command = "read " + goPost }
+	first := ts.open(t, newKey(t), 100, 400, tall)
+	waitFor(t, first, "First frame marker")
+	if !strings.Contains(string(first.Raw()), "Loading comments") {
+		t.Fatal("the first reader did not wait for the query; the check below would prove nothing")
+	}
+	next := ts.open(t, newKey(t), 100, 400, tall)
+	waitFor(t, next, "First frame marker")
+	if strings.Contains(string(next.Raw()), "Loading comments") {
+		t.Error("the next reader waited for comments the server already had")
+	}
+}

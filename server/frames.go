@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -66,40 +67,53 @@ func (p *painter) paint(frame string) {
 	if p.last != nil && slices.Equal(hashes, p.last) {
 		return
 	}
-	// A fresh buffer each paint: an idle session keeps no output buffer.
-	var b strings.Builder
+	// Buffers are shared through a pool: an idle session keeps none, and
+	// a busy one makes no garbage.
+	buf := paintBuffers.Get().(*[]byte)
+	b := (*buf)[:0]
 	if p.clear {
-		b.WriteString(ansi.EraseEntireScreen)
+		b = append(b, ansi.EraseEntireScreen...)
 		p.clear = false
 	}
-	b.WriteString(ansi.CursorHomePosition)
+	b = append(b, ansi.CursorHomePosition...)
 	for i, line := range lines {
 		if i < len(p.last) && p.last[i] == hashes[i] {
 			if i < len(lines)-1 {
-				b.WriteString(ansi.CursorDown1)
+				b = append(b, ansi.CursorDown1...)
 			}
 			continue
 		}
 		// Clear the row, then write: no need to measure each line, which
 		// was a fifth of the cost of opening a session. The ui fits every
 		// line to the window; its tests check that at several sizes.
-		b.WriteString("\r" + ansi.EraseEntireLine + line)
+		b = append(b, "\r"+ansi.EraseEntireLine...)
+		b = append(b, line...)
 		if i < len(lines)-1 {
-			b.WriteString("\r\n")
+			b = append(b, "\r\n"...)
 		}
 	}
 	if len(p.last) > len(lines) {
-		b.WriteString(ansi.EraseScreenBelow)
+		b = append(b, ansi.EraseScreenBelow...)
 	}
 	// In pieces: the SSH channel and cipher each keep a buffer as big as
 	// the largest write, for the life of the session.
-	for out := b.String(); out != ""; {
+	for out := b; len(out) > 0; {
 		n := min(len(out), maxWrite)
-		_, _ = io.WriteString(p.out, out[:n])
+		_, _ = p.out.Write(out[:n])
 		out = out[n:]
+	}
+	if cap(b) <= maxPooled {
+		*buf = b
+		paintBuffers.Put(buf)
 	}
 	p.last = hashes
 }
+
+// paintBuffers hold frames being written; maxPooled keeps a frame from a
+// huge terminal from pinning its buffer.
+var paintBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooled = 64 << 10
 
 // maxWrite bounds one write to the session.
 const maxWrite = 2048

@@ -40,6 +40,7 @@ type serverOpts struct {
 	grace   time.Duration
 	limits  server.Limits
 	proxies []string
+	release time.Duration // ReleaseMemoryAfter
 }
 
 func quietLog() *slog.Logger {
@@ -81,17 +82,18 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{
-		SSHAddr:           "127.0.0.1:0",
-		HTTPAddr:          "127.0.0.1:0",
-		DataDir:           o.dataDir,
-		Title:             "Test Blog",
-		Notice:            o.notice,
-		Host:              "blog.test",
-		ShutdownGrace:     o.grace,
-		AdminKeys:         o.admins,
-		Limits:            o.limits,
-		ProxyProtocolFrom: o.proxies,
-		Log:               quietLog(),
+		SSHAddr:            "127.0.0.1:0",
+		HTTPAddr:           "127.0.0.1:0",
+		DataDir:            o.dataDir,
+		Title:              "Test Blog",
+		Notice:             o.notice,
+		Host:               "blog.test",
+		ShutdownGrace:      o.grace,
+		AdminKeys:          o.admins,
+		Limits:             o.limits,
+		ProxyProtocolFrom:  o.proxies,
+		ReleaseMemoryAfter: o.release,
+		Log:                quietLog(),
 	}, lib, o.store)
 	if err != nil {
 		t.Fatal(err)

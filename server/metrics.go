@@ -24,6 +24,7 @@ type metrics struct {
 	liveEvents       *prometheus.CounterVec
 	connRejected     *prometheus.CounterVec
 	moderationAction *prometheus.CounterVec
+	memoryReleases   prometheus.Counter
 }
 
 func newMetrics(renderStats func() (hits, misses uint64)) *metrics {
@@ -43,7 +44,8 @@ func newMetrics(renderStats func() (hits, misses uint64)) *metrics {
 	m.liveEvents = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blog_live_events_total", Help: "Live events fanned out to sessions, by kind."}, []string{"kind"})
 	m.connRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blog_connections_rejected_total", Help: "Connections turned away, by reason."}, []string{"reason"})
 	m.moderationAction = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blog_moderation_actions_total", Help: "Moderation actions taken through this replica, by action."}, []string{"action"})
-	for _, c := range []prometheus.Collector{m.sessionsOpen, m.sessionsTotal, m.sessionDuration, m.commentsPosted, m.subscriptions, m.rejectedInputs, m.rateLimitHits, m.dbErrors, m.dbLatency, m.liveEventLag, m.liveEvents, m.connRejected, m.moderationAction} {
+	m.memoryReleases = prometheus.NewCounter(prometheus.CounterOpts{Name: "blog_memory_releases_total", Help: "Times free memory was returned to the system after a busy spell (--release-memory-after)."})
+	for _, c := range []prometheus.Collector{m.sessionsOpen, m.sessionsTotal, m.sessionDuration, m.commentsPosted, m.subscriptions, m.rejectedInputs, m.rateLimitHits, m.dbErrors, m.dbLatency, m.liveEventLag, m.liveEvents, m.connRejected, m.moderationAction, m.memoryReleases} {
 		f(c)
 	}
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blog_render_cache_hits_total", Help: "Post renders served from the shared cache."}, func() float64 {

@@ -202,3 +202,27 @@ func TestProxyProtocolGivesTheReadersAddress(t *testing.T) {
 		t.Fatalf("other reader behind the proxy: %d %q", code, out)
 	}
 }
+
+// After readers come and go, the server returns free memory once it has
+// been quiet for --release-memory-after, and says so on /metrics.
+func TestMemoryIsReleasedAfterABusySpell(t *testing.T) {
+	ts := startServer(t, serverOpts{release: 200 * time.Millisecond})
+	s := ts.open(t, newKey(t), 80, 24)
+	waitFor(t, s, "Test Blog")
+	s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := get(t, ts.http+"/metrics")
+		if strings.Contains(body, "blog_memory_releases_total 1\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no release on /metrics after the session closed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, body := get(t, ts.http+"/metrics")
+	if !strings.Contains(body, "blog_memory_releases_total 1\n") {
+		t.Error("released again without new activity")
+	}
+}

@@ -53,7 +53,11 @@ type Config struct {
 	// header (v1 or v2). Connections from there must carry one; others are
 	// served as they come.
 	ProxyProtocolFrom []string
-	Log               *slog.Logger
+	// ReleaseMemoryAfter returns free memory to the system once the server
+	// has been this long without a session opening or closing or a live
+	// event, after each busy spell (see quiet.go). Zero never does.
+	ReleaseMemoryAfter time.Duration
+	Log                *slog.Logger
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -67,6 +71,7 @@ type Server struct {
 	uiCfg   ui.Config
 	metrics *metrics
 	limiter *connLimiter
+	quiet   *quietTrigger // nil when memory is left to the runtime
 
 	ssh      *ssh.Server
 	sshLn    net.Listener
@@ -95,13 +100,22 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	}
 	s.metrics = newMetrics(s.render.Stats)
 	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
-	// Sessions and commands use the observed store behind the shared first
-	// pages; the hub reads events from the store itself and keeps the pages
-	// current.
-	pages := newFirstPages(observedStore{Store: store, m: s.metrics})
-	s.store = pages
+	// Sessions and commands use the observed store behind the shared
+	// threads; the hub reads events from the store itself and keeps the
+	// threads current.
+	shared := newThreads(observedStore{Store: store, m: s.metrics})
+	s.store = shared
 	s.hub = newHub(store, s.metrics, cfg.Log)
-	s.hub.onEvent = pages.apply
+	if cfg.ReleaseMemoryAfter > 0 {
+		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
+			releaseMemory()
+			s.metrics.memoryReleases.Inc()
+		})
+	}
+	s.hub.onEvent = func(ev data.Event) {
+		shared.apply(ev)
+		s.quiet.touch()
+	}
 	s.uiCfg = ui.Config{
 		Title:  cfg.Title,
 		Notice: cfg.Notice,
@@ -194,6 +208,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	defer stopHub()
 	go s.hub.run(hubCtx)
+	go s.quiet.run(hubCtx)
 
 	errc := make(chan error, 2)
 	go func() { errc <- s.ssh.Serve(s.sshLn) }()
@@ -250,9 +265,9 @@ func refuseExtras(srv *ssh.Server) error {
 	srv.SubsystemHandlers = nil
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
 		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-			sink := &windowSink{}
-			ctx.SetValue(windowKey, sink)
-			ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, windows: sink}, ctx)
+			side := &sessionSide{}
+			ctx.SetValue(sideKey, side)
+			ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side}, ctx)
 		},
 	}
 	return nil

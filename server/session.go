@@ -57,6 +57,8 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		s.sessions.Add(1)
 		defer s.sessions.Done()
+		s.quiet.touch()
+		defer s.quiet.touch()
 		if refusal := sessionStarted(sess.Context()); refusal != "" {
 			fmt.Fprintln(sess.Stderr(), refusal)
 			_ = sess.Exit(1)
@@ -91,7 +93,12 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	if cmd := sess.Command(); len(cmd) == 2 {
 		us.Slug = cmd[1]
 	}
-	model := newPainter(ui.New(&s.uiCfg, us), sess, us.Width, us.Height)
+	var out io.Writer = sess
+	side, _ := sess.Context().Value(sideKey).(*sessionSide)
+	if side != nil && side.raw != nil {
+		out = side.raw
+	}
+	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height)
 	var stopping bool
 	p := tea.NewProgram(model,
 		tea.WithInput(input),
@@ -110,17 +117,17 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	s.hub.add(p)
 	defer s.hub.remove(p)
 
-	if sink, ok := sess.Context().Value(windowKey).(*windowSink); ok {
-		sink.attach(p)
-		defer sink.attach(nil)
+	if side != nil {
+		side.windows.attach(p)
+		defer side.windows.attach(nil)
 	}
-	_, _ = io.WriteString(sess, enterTerminal)
+	_, _ = io.WriteString(out, enterTerminal)
 	if _, err := p.Run(); err != nil && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
-	_, _ = io.WriteString(sess, leaveTerminal)
+	_, _ = io.WriteString(out, leaveTerminal)
 	if stopping {
-		fmt.Fprint(sess, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
+		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}
 }
 

@@ -41,6 +41,13 @@ type Backend interface {
 	Ban(ctx context.Context, b data.Ban) error
 }
 
+// CachedComments is what a Backend may add when it keeps pages of comments
+// in memory: the page for opt if it is there, without waiting on storage.
+// The slice is shared and must not be modified.
+type CachedComments interface {
+	CachedComments(slug string, opt data.ListOptions) ([]data.Comment, bool)
+}
+
 // Config is shared by every session of a server.
 type Config struct {
 	Title  string
@@ -98,6 +105,8 @@ type Model struct {
 	// status is a one-line message shown above the help bar.
 	status    string
 	statusBad bool
+	// frameSize is the length of the last frame, to size the next one.
+	frameSize int
 }
 
 // The Config is shared by every session and never written after the server
@@ -273,13 +282,17 @@ func (m *Model) View() string {
 			". Make it at least " + itoa(MinWidth) + "x" + itoa(MinHeight) + " to read."
 		return lipgloss.NewStyle().Width(m.width).Render(msg)
 	}
-	if m.showHelp {
-		return m.helpView()
+	var frame string
+	switch {
+	case m.showHelp:
+		frame = m.helpView()
+	case m.screen == readerScreen && m.reader != nil:
+		frame = m.reader.view(m)
+	default:
+		frame = m.home.view(m)
 	}
-	if m.screen == readerScreen && m.reader != nil {
-		return m.reader.view(m)
-	}
-	return m.home.view(m)
+	m.frameSize = len(frame)
+	return frame
 }
 
 func (m *Model) helpView() string {

@@ -147,6 +147,7 @@ func (h *homeState) view(m *Model) string {
 	st, w := m.st, m.width
 	inner := w - 2
 	var b strings.Builder
+	b.Grow(m.frameSize) // one allocation, not a doubling series
 
 	b.WriteString(" " + spread(st.AppTitle.Render(m.cfg.Title), st.Host.Render("ssh "+m.cfg.Host), inner) + "\n")
 	used := 1

@@ -38,9 +38,14 @@ type readerState struct {
 // openPost switches to the reader and starts loading comments.
 func (m *Model) openPost(p posts.Post) tea.Cmd {
 	m.screen = readerScreen
-	m.reader = &readerState{post: p, thread: thread{selected: -1}}
-	m.reader.layout(m)
-	return m.reader.thread.loadMore(m, p.Slug)
+	r := &readerState{post: p, thread: thread{selected: -1}}
+	m.reader = r
+	cmd := r.thread.loadFirst(m, p.Slug)
+	r.layout(m)
+	if cmd == nil {
+		cmd = r.maybeLoadMore(m)
+	}
+	return cmd
 }
 
 // layout (re)builds the lines for the current width, keeping the reader's
@@ -393,6 +398,7 @@ func (r *readerState) loaded(m *Model, msg commentsMsg) tea.Cmd {
 func (r *readerState) view(m *Model) string {
 	st := m.st
 	var b strings.Builder
+	b.Grow(m.frameSize) // one allocation, not a doubling series
 	vh := r.viewHeight(m)
 	pct := 100
 	if mo := r.maxOffset(m); mo > 0 {

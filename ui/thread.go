@@ -37,6 +37,22 @@ type commentsMsg struct {
 	err      error
 }
 
+// loadFirst takes the first page from memory when the backend has it, so
+// the reader's first frame shows the comments; otherwise it loads it.
+func (t *thread) loadFirst(m *Model, slug string) tea.Cmd {
+	if c, ok := m.cfg.Store.(CachedComments); ok {
+		if cs, ok := c.CachedComments(slug, t.pageOptions(m, 0)); ok {
+			t.loaded(m, commentsMsg{slug: slug, comments: cs})
+			return nil
+		}
+	}
+	return t.loadMore(m, slug)
+}
+
+func (t *thread) pageOptions(m *Model, after int64) data.ListOptions {
+	return data.ListOptions{AfterID: after, Limit: commentPage, IncludeHidden: m.sess.Admin}
+}
+
 func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
 	if t.loading || (t.loaded1 && !t.hasMore) || t.loadErr != "" {
 		return nil
@@ -46,9 +62,9 @@ func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
 	if n := len(t.comments); n > 0 {
 		after = t.comments[n-1].ID
 	}
-	admin := m.sess.Admin
+	opt := t.pageOptions(m, after)
 	return m.run(func(ctx context.Context) tea.Msg {
-		cs, err := m.cfg.Store.Comments(ctx, slug, data.ListOptions{AfterID: after, Limit: commentPage, IncludeHidden: admin})
+		cs, err := m.cfg.Store.Comments(ctx, slug, opt)
 		return commentsMsg{slug: slug, comments: cs, err: err}
 	})
 }

@@ -30,6 +30,7 @@ type config struct {
 	databaseURL   string
 	dbMaxConns    int
 	idleTimeout   time.Duration
+	releaseMemory time.Duration
 	maxSession    time.Duration
 	shutdownGrace time.Duration
 	adminKeys     string
@@ -102,6 +103,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.postsDir, "posts-dir", "", "serve the Markdown posts in this directory, reloading on change (default: the built-in posts)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Minute, "close a connection after this long without traffic (0: never)")
 	fs.DurationVar(&c.maxSession, "max-session", 6*time.Hour, "close any connection after this long (0: never)")
+	fs.DurationVar(&c.releaseMemory, "release-memory-after", 10*time.Second, "after a burst of sessions, return free memory to the system once the server has been quiet this long (0: leave it to the Go runtime)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long open sessions get to close")
 	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines")
 	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format")

@@ -76,20 +76,21 @@ func serverConfig(cfg config, admins []gossh.PublicKey, log *slog.Logger) server
 		notice = "A demo: comments and subscriptions are cleared every " + every(cfg.resetEvery) + "."
 	}
 	return server.Config{
-		SSHAddr:           cfg.sshAddr,
-		HTTPAddr:          cfg.httpAddr,
-		DataDir:           cfg.dataDir,
-		HostKey:           cfg.hostKey,
-		Title:             cfg.title,
-		Notice:            notice,
-		Host:              displayHost(cfg.host, cfg.sshAddr),
-		IdleTimeout:       cfg.idleTimeout,
-		MaxTimeout:        cfg.maxSession,
-		ShutdownGrace:     cfg.shutdownGrace,
-		AdminKeys:         admins,
-		Limits:            cfg.limits,
-		ProxyProtocolFrom: splitList(cfg.proxyFrom),
-		Log:               log,
+		SSHAddr:            cfg.sshAddr,
+		HTTPAddr:           cfg.httpAddr,
+		DataDir:            cfg.dataDir,
+		HostKey:            cfg.hostKey,
+		Title:              cfg.title,
+		Notice:             notice,
+		Host:               displayHost(cfg.host, cfg.sshAddr),
+		IdleTimeout:        cfg.idleTimeout,
+		ReleaseMemoryAfter: cfg.releaseMemory,
+		MaxTimeout:         cfg.maxSession,
+		ShutdownGrace:      cfg.shutdownGrace,
+		AdminKeys:          admins,
+		Limits:             cfg.limits,
+		ProxyProtocolFrom:  splitList(cfg.proxyFrom),
+		Log:                log,
 	}
 }
 

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/sqlite"
+)
+
+// countingStore counts the queries that reach the real store.
+type countingStore struct {
+	data.Store
+	queries atomic.Int32
+}
+
+func (c *countingStore) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
+	c.queries.Add(1)
+	return c.Store.Comments(ctx, slug, opt)
+}
+
+func sqliteWith(t *testing.T, n int) data.Store {
+	t.Helper()
+	lots := data.RateLimit{Count: 1 << 30, Window: time.Second}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), data.Options{
+		Limits: data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for i := range n {
+		add(t, st, fmt.Sprint("comment ", i))
+	}
+	return st
+}
+
+func add(t *testing.T, st data.Store, body string) data.Comment {
+	t.Helper()
+	c, err := st.AddComment(context.Background(), data.NewComment{PostSlug: "p", Name: "N", Body: body, Author: data.Author{KeyFingerprint: "SHA256:k", IP: "192.0.2.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readAll pages through a post as a reader does and returns what it saw.
+func readAll(t *testing.T, s interface {
+	Comments(context.Context, string, data.ListOptions) ([]data.Comment, error)
+}) []data.Comment {
+	t.Helper()
+	var all []data.Comment
+	var after int64
+	for {
+		page, err := s.Comments(context.Background(), "p", data.ListOptions{AfterID: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if len(page) < data.DefaultPageSize {
+			return all
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func TestSharedThreadsAnswerEveryPageFromOneQuery(t *testing.T) {
+	st := &countingStore{Store: sqliteWith(t, 120)}
+	th := newThreads(st)
+	want := readAll(t, st.Store)
+	for range 3 { // three readers scrolling to the end
+		if got := readAll(t, th); !slices.Equal(got, want) {
+			t.Fatalf("pages from memory differ from the store's: %d vs %d comments", len(got), len(want))
+		}
+	}
+	if n := st.queries.Load(); n != 1 {
+		t.Errorf("%d queries for three readers of every page, want 1", n)
+	}
+	if page, ok := th.CachedComments("p", data.ListOptions{AfterID: want[49].ID}); !ok || len(page) != 50 || page[0].ID != want[50].ID {
+		t.Errorf("cached second page: %d comments, %v", len(page), ok)
+	}
+	if _, ok := th.CachedComments("other", data.ListOptions{}); ok {
+		t.Error("a post never read is reported cached")
+	}
+	if _, ok := th.CachedComments("p", data.ListOptions{IncludeHidden: true}); ok {
+		t.Error("an admin's page (hidden comments too) came from the shared cache")
+	}
+}
+
+func TestSharedThreadsFollowEvents(t *testing.T) {
+	st := &countingStore{Store: sqliteWith(t, 10)}
+	th := newThreads(st)
+	held, err := th.Comments(context.Background(), "p", data.ListOptions{}) // a reader holds the page
+	if err != nil {
+		t.Fatal(err)
+	}
+	heldCopy := slices.Clone(held)
+
+	c := add(t, st, "new one")
+	th.apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	got := readAll(t, th)
+	if len(got) != 11 || got[10].Body != "new one" {
+		t.Fatalf("after an added comment: %d comments", len(got))
+	}
+	if !slices.Equal(held, heldCopy) || cap(held) != len(held) {
+		t.Error("the hub's append changed a page a reader holds")
+	}
+	if n := st.queries.Load(); n != 1 {
+		t.Errorf("%d queries, want 1: an added comment needs no query", n)
+	}
+
+	if err := st.SetHidden(context.Background(), c.ID, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.Hidden = true
+	th.apply(data.Event{Kind: data.CommentChanged, Comment: c})
+	if got := readAll(t, th); len(got) != 10 {
+		t.Errorf("after hiding: %d comments, want 10", len(got))
+	}
+	if n := st.queries.Load(); n != 2 {
+		t.Errorf("%d queries, want 2: a hidden comment is read afresh", n)
+	}
+}
+
+// A post with more comments than are kept: pages past them go to the store.
+func TestSharedThreadsPastTheCap(t *testing.T) {
+	st := &countingStore{Store: sqliteWith(t, data.MaxPageSize+30)}
+	th := newThreads(st)
+	want := readAll(t, st.Store)
+	if got := readAll(t, th); !slices.Equal(got, want) {
+		t.Fatalf("got %d comments, want %d", len(got), len(want))
+	}
+	c := add(t, st, "after the cap")
+	th.apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	if got := readAll(t, th); len(got) != len(want)+1 || got[len(got)-1].ID != c.ID {
+		t.Errorf("after a new comment: %d comments", len(got))
+	}
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+// Readers arrive in bursts (a link is shared, a post goes out) and then sit
+// idle. A burst leaves the heap at the size the collector let it grow to,
+// and the stacks its sessions grew while opening; the runtime hands that
+// memory back only slowly, so idle readers would carry it for minutes.
+// Once the server has been quiet for a while, one collection returns it
+// at once: idle readers make no garbage, so it stays returned until the
+// next burst. Nothing runs while the server is idle or while it is busy.
+
+// quietTrigger runs release once after each spell of activity, when no
+// activity has been seen for a whole quiet period.
+type quietTrigger struct {
+	quiet   time.Duration
+	release func()
+	last    atomic.Int64 // unix nanoseconds of the latest activity
+	kick    chan struct{}
+}
+
+func newQuietTrigger(quiet time.Duration, release func()) *quietTrigger {
+	return &quietTrigger{quiet: quiet, release: release, kick: make(chan struct{}, 1)}
+}
+
+// touch records activity; cheap enough for every session open and event.
+func (q *quietTrigger) touch() {
+	if q == nil {
+		return
+	}
+	q.last.Store(time.Now().UnixNano())
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run waits for activity, then for quiet, then releases; until ctx ends.
+func (q *quietTrigger) run(ctx context.Context) {
+	if q == nil {
+		return
+	}
+	t := time.NewTimer(q.quiet)
+	t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.kick:
+		}
+		for {
+			wait := time.Until(time.Unix(0, q.last.Load()).Add(q.quiet))
+			if wait <= 0 {
+				break
+			}
+			t.Reset(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		// Activity seen while waiting is already covered by the wait.
+		select {
+		case <-q.kick:
+		default:
+		}
+		q.release()
+	}
+}
+
+// releaseMemory collects garbage and returns free memory to the system.
+func releaseMemory() { debug.FreeOSMemory() }
