@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -34,7 +33,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	leanGC()
 	admins, err := adminKeys(cfg)
 	if err != nil {
 		return err
@@ -169,14 +167,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// leanGC collects garbage at 50% heap growth instead of Go's 100%, unless
-// the operator set GOGC: most of a reader's memory is the runtime's
-// headroom, idle sessions make no garbage, and the collector's cost falls
-// on the rare busy moments (see BENCHMARKS.md).
-func leanGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 }

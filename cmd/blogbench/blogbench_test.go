@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"blog/data"
+	"blog/data/postgres"
+	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
 	"blog/posts"
 	"blog/server"
@@ -125,4 +128,62 @@ func TestCheckLoopback(t *testing.T) {
 			t.Errorf("%s: %v", addr, err)
 		}
 	}
+}
+
+// Two replicas on one Postgres database: sessions on both, comments posted
+// through the first, fan-out measured on the second, connections counted.
+func TestRunAcrossTwoReplicasOnPostgres(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	if err := seedPostgres(t.Context(), dbURL, goPost, 3); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	lib, err := posts.Embedded(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for _, name := range []string{"blog-a", "blog-b"} {
+		st, err := postgres.Open(t.Context(), withAppName(dbURL, name), data.Options{Logger: log, MaxConns: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		srv, err := server.New(server.Config{
+			SSHAddr: "127.0.0.1:0", DataDir: t.TempDir(), Title: "Bench Blog", ShutdownGrace: time.Second, Log: log,
+			Limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
+		}, lib, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		serve(t, srv.Serve)
+		addrs = append(addrs, srv.SSHAddr().String())
+	}
+	c := Config{
+		Label: "replicas", Addr: strings.Join(addrs, ","), Sessions: 6, Concurrency: 3, Width: 100, Height: 40,
+		Command: "read " + goPost, ReadyText: "min read", Writers: 1, Comments: 2, Slug: goPost,
+		WatchKeys: "G", WatchText: "Check back later", Idle: 100 * time.Millisecond, Wait: 10 * time.Second, PGURL: dbURL,
+	}
+	r, err := Run(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Opened != 6 || r.Errors != 0 {
+		t.Fatalf("%d opened, errors %v", r.Opened, r.ErrorSample)
+	}
+	if r.FanOut.N != 12 || r.FanOutOther.N != 6 {
+		t.Errorf("fan-out: %d deliveries, %d on the other replica; want 12 and 6", r.FanOut.N, r.FanOutOther.N)
+	}
+	for _, name := range []string{"blog-a", "blog-b"} {
+		if n := r.PGConns[name]; n < 1 || n > 3 {
+			t.Errorf("%s held %d connections, want 1 to 3 (its pool)", name, n)
+		}
+	}
+	if n := r.PGConns["blog-listener"]; n != 2 {
+		t.Errorf("%d listener connections, want one a replica", n)
+	}
+	r.print(io.Discard)
 }

@@ -18,10 +18,11 @@ import (
 // the server sends, answers terminal queries, and tells waiters when a
 // text (or any output at all) arrives, timestamped as it is read.
 type session struct {
-	client *ssh.Client
-	ssh    *ssh.Session
-	stdin  io.WriteCloser
-	done   chan struct{}
+	replica int // index into Config.addrs
+	client  *ssh.Client
+	ssh     *ssh.Session
+	stdin   io.WriteCloser
+	done    chan struct{}
 
 	mu    sync.Mutex
 	scan  textScanner

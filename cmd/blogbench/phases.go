@@ -92,7 +92,7 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 		return
 	}
 	r.Watchers = len(watchers)
-	var each, all, post []time.Duration
+	var each, other, all, post []time.Duration
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		token := fmt.Sprintf("bb%012x", rand.Uint64()>>16)
 		ws := make([]*waiter, len(watchers))
@@ -100,7 +100,7 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 			ws[j] = s.expect(token)
 		}
 		t0 := time.Now()
-		_, stderr, code, err := termclient.Exec(c.Addr, writers[i%len(writers)], "comment "+c.Slug+" --name blogbench", strings.NewReader(token))
+		_, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], "comment "+c.Slug+" --name blogbench", strings.NewReader(token))
 		post = append(post, time.Since(t0))
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
@@ -122,12 +122,15 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 				continue
 			}
 			each = append(each, at.Sub(t0))
+			if s.replica != 0 {
+				other = append(other, at.Sub(t0))
+			}
 			last = max(last, at.Sub(t0))
 		}
 		all = append(all, last)
 		time.Sleep(300 * time.Millisecond) // let the redraws settle
 	}
-	r.FanOut, r.FanOutAll, r.Post = distOf(each), distOf(all), distOf(post)
+	r.FanOut, r.FanOutAll, r.Post, r.FanOutOther = distOf(each), distOf(all), distOf(post), distOf(other)
 	fmt.Fprintf(c.Progress, "%s: fan-out of %d comments to %d watchers: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		c.Label, r.Comments, len(watchers), r.FanOut.P50, r.FanOut.P99, r.FanOut.Max)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -20,6 +21,9 @@ func (r *Report) print(w io.Writer) {
 	}
 	if r.Comments > 0 {
 		row("fan-out", "%s (%d comments x %d watchers)", r.FanOut, r.Comments, r.Watchers)
+		if r.FanOutOther.N > 0 {
+			row("fan-out, others", "%s (watchers on the other replicas)", r.FanOutOther)
+		}
 		row("fan-out, all", "%s (per comment, until the last watcher)", r.FanOutAll)
 		row("posting", "%s (the writer's comment command)", r.Post)
 	}
@@ -29,6 +33,16 @@ func (r *Report) print(w io.Writer) {
 	}
 	if r.Goroutines > 0 {
 		row("goroutines", "%d (%.1f a session)", r.Goroutines, float64(r.Goroutines)/float64(max(r.Opened, 1)))
+	}
+	if len(r.PGConns) > 0 {
+		names := slices.Sorted(maps.Keys(r.PGConns))
+		var parts []string
+		total := 0
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s %d", n, r.PGConns[n]))
+			total += r.PGConns[n]
+		}
+		row("postgres", "most connections at once: %s (%d in all)", strings.Join(parts, ", "), total)
 	}
 	row("errors", "%d", r.Errors)
 	for _, e := range r.ErrorSample {

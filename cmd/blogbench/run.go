@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,9 @@ import (
 
 // Config is one load run against one server.
 type Config struct {
-	Label         string
+	Label string
+	// Addr is the server's SSH address, or several replicas' separated by
+	// commas: sessions take them in turn and writers use the first.
 	Addr          string
 	Sessions      int
 	Concurrency   int
@@ -35,23 +38,31 @@ type Config struct {
 	Pprof         string        // base URL of the server's net/http/pprof
 	ProfileDir    string
 	OpenProfile   time.Duration // CPU profile length from the first open
-	Progress      io.Writer
+	// PGURL, when set, is the database the servers share: the run counts
+	// their connections (pg_stat_activity, by application_name).
+	PGURL    string
+	Progress io.Writer
 }
+
+// addrs are the replicas' addresses.
+func (c Config) addrs() []string { return strings.Split(c.Addr, ",") }
 
 // Report is what one run measured.
 type Report struct {
-	Label       string   `json:"label"`
-	Sessions    int      `json:"sessions"`
-	Opened      int      `json:"opened"`
-	OpenSeconds float64  `json:"open_seconds"`
-	OpenRate    float64  `json:"open_rate_per_s"`
-	FirstFrame  Dist     `json:"first_frame"`
-	Keypress    Dist     `json:"keypress"`
-	Watchers    int      `json:"watchers"`
-	Comments    int      `json:"comments"`
-	FanOut      Dist     `json:"fanout"`     // every watcher, every comment
-	FanOutAll   Dist     `json:"fanout_all"` // per comment: until the last watcher had it
-	Post        Dist     `json:"post"`       // the writer's comment command
+	Label       string  `json:"label"`
+	Sessions    int     `json:"sessions"`
+	Opened      int     `json:"opened"`
+	OpenSeconds float64 `json:"open_seconds"`
+	OpenRate    float64 `json:"open_rate_per_s"`
+	FirstFrame  Dist    `json:"first_frame"`
+	Keypress    Dist    `json:"keypress"`
+	Watchers    int     `json:"watchers"`
+	Comments    int     `json:"comments"`
+	FanOut      Dist    `json:"fanout"`     // every watcher, every comment
+	FanOutAll   Dist    `json:"fanout_all"` // per comment: until the last watcher had it
+	// FanOutOther is FanOut for watchers on other replicas than the writer's.
+	FanOutOther Dist     `json:"fanout_other_replicas"`
+	Post        Dist     `json:"post"` // the writer's comment command
 	RSSBefore   int64    `json:"rss_before_bytes"`
 	RSSOpen     int64    `json:"rss_open_bytes"`  // all open, before any comment
 	RSSAfter    int64    `json:"rss_after_bytes"` // at the end of the idle time
@@ -63,6 +74,9 @@ type Report struct {
 	Errors      int      `json:"errors"`
 	ErrorSample []string `json:"error_sample,omitempty"`
 	Profiles    []string `json:"profiles,omitempty"`
+	// PGConns is the most connections seen at once to the database, by
+	// application_name (with PGURL).
+	PGConns map[string]int `json:"pg_connections,omitempty"`
 }
 
 // errorLog counts errors and keeps the first few.
@@ -83,8 +97,10 @@ func (e *errorLog) add(phase string, err error) {
 
 // Run opens the sessions, measures, holds them idle and closes them.
 func Run(ctx context.Context, c Config) (*Report, error) {
-	if err := checkLoopback(c.Addr); err != nil {
-		return nil, err
+	for _, a := range c.addrs() {
+		if err := checkLoopback(a); err != nil {
+			return nil, err
+		}
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -124,15 +140,20 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		}
 	}
 	prof.heap(ctx, "open")
+	pg := newPGCounter(ctx, c.PGURL, r, &errs)
+	defer pg.close()
+	pg.sample(ctx)
 	keypress(ctx, c, watchers, atBottom, r, &errs)
 	if total := c.Writers * c.Comments; total > 0 {
 		prof.cpu(ctx, "fanout", min(time.Duration(total)*2*time.Second, time.Minute))
 	}
 	fanOut(ctx, c, watchers, signers[c.Sessions:], r, &errs)
+	pg.sample(ctx)
 	prof.wait()
 	if err := idle(ctx, c, len(sessions), before, prof, r); err != nil {
 		return nil, err
 	}
+	pg.sample(ctx)
 	r.Errors, r.ErrorSample = errs.n, append(errs.sample, prof.errs...)
 	return r, nil
 }
@@ -162,9 +183,10 @@ func openAll(ctx context.Context, c Config, signers []ssh.Signer, r *Report, err
 	all := make([]*session, c.Sessions)
 	lat := make([]time.Duration, c.Sessions)
 	start := time.Now()
+	addrs := c.addrs()
 	parallel(ctx, c.Sessions, c.Concurrency, func(i int) {
 		t0 := time.Now()
-		s, first, err := dialSession(c.Addr, signers[i], c.Width, c.Height, c.Command, c.ReadyText, c.Wait)
+		s, first, err := dialSession(addrs[i%len(addrs)], signers[i], c.Width, c.Height, c.Command, c.ReadyText, c.Wait)
 		if err != nil {
 			errs.add("open", err)
 			return
@@ -175,6 +197,7 @@ func openAll(ctx context.Context, c Config, signers []ssh.Signer, r *Report, err
 			s.close()
 			return
 		}
+		s.replica = i % len(addrs)
 		all[i], lat[i] = s, at.Sub(t0)
 	})
 	elapsed := time.Since(start)

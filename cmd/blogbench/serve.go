@@ -97,15 +97,22 @@ func seed(ctx context.Context, dataDir, slug string, n int) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
-	lots := data.RateLimit{Count: 1 << 30, Window: time.Second}
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "blog.db"), data.Options{
-		Limits: data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots},
-		Logger: slog.New(slog.DiscardHandler),
-	})
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "blog.db"), data.Options{Limits: unlimited(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	return seedStore(ctx, st, slug, n)
+}
+
+// unlimited lifts the rate limits for seeding.
+func unlimited() data.Limits {
+	lots := data.RateLimit{Count: 1 << 30, Window: time.Second}
+	return data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots}
+}
+
+// seedStore adds n comments to slug.
+func seedStore(ctx context.Context, st data.Store, slug string, n int) error {
 	for i := range n {
 		_, err := st.AddComment(ctx, data.NewComment{
 			PostSlug: slug,
