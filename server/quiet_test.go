@@ -11,24 +11,24 @@ import (
 // period, and never while activity goes on or while nothing happens.
 func TestQuietTriggerReleasesOnceAfterActivity(t *testing.T) {
 	var released atomic.Int32
-	q := newQuietTrigger(300*time.Millisecond, func() { released.Add(1) })
+	q := newQuietTrigger(time.Second, func() { released.Add(1) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go q.run(ctx)
 
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	if n := released.Load(); n != 0 {
 		t.Fatalf("released %d times with no activity", n)
 	}
-	for range 50 { // 500 ms of activity, never 300 ms apart
-		q.touch()
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		q.touch() // activity never a second apart
 		time.Sleep(10 * time.Millisecond)
 	}
 	if n := released.Load(); n != 0 {
 		t.Fatalf("released %d times while busy", n)
 	}
 	waitCount(t, &released, 1)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	if n := released.Load(); n != 1 {
 		t.Fatalf("released %d times after one busy spell, want 1", n)
 	}
