@@ -25,18 +25,26 @@ func startBlog(t *testing.T) string {
 	if err := seed(t.Context(), dir, goPost, 5); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "blog.db"), data.Options{Logger: log})
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "blog.db"), data.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveStore(t, st)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// serveStore runs the real server in-process on st until the test ends,
+// and closes st after it.
+func serveStore(t *testing.T, st data.Store) string {
+	t.Helper()
 	t.Cleanup(func() { st.Close() })
-	lib, err := posts.Embedded(log)
+	lib, err := posts.Embedded(quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{
-		SSHAddr: "127.0.0.1:0", DataDir: dir, Title: "Bench Blog", ShutdownGrace: time.Second, Log: log,
+		SSHAddr: "127.0.0.1:0", DataDir: t.TempDir(), Title: "Bench Blog", ShutdownGrace: time.Second, Log: quiet,
 		Limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
 	}, lib, st)
 	if err != nil {
@@ -137,30 +145,13 @@ func TestRunAcrossTwoReplicasOnPostgres(t *testing.T) {
 	if err := seedPostgres(t.Context(), dbURL, goPost, 3); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	lib, err := posts.Embedded(log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var addrs []string
 	for _, name := range []string{"blog-a", "blog-b"} {
-		st, err := postgres.Open(t.Context(), withAppName(dbURL, name), data.Options{Logger: log, MaxConns: 3})
+		st, err := postgres.Open(t.Context(), withAppName(dbURL, name), data.Options{Logger: quiet, MaxConns: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { st.Close() })
-		srv, err := server.New(server.Config{
-			SSHAddr: "127.0.0.1:0", DataDir: t.TempDir(), Title: "Bench Blog", ShutdownGrace: time.Second, Log: log,
-			Limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
-		}, lib, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		serve(t, srv.Serve)
-		addrs = append(addrs, srv.SSHAddr().String())
+		addrs = append(addrs, serveStore(t, st))
 	}
 	c := Config{
 		Label: "replicas", Addr: strings.Join(addrs, ","), Sessions: 6, Concurrency: 3, Width: 100, Height: 40,
