@@ -190,7 +190,7 @@ func (t *thread) rebuild(m *Model, w int) {
 		slug = m.reader.post.Slug
 	}
 	me := m.sess.Author.KeyFingerprint
-	frame := frameFor(frameKey{t.count(m, slug), t.state(), me == "", w, st})
+	frame := frameFor(frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st})
 
 	parts := make([][]string, 0, len(t.comments)+2)
 	parts = append(parts, frame.head)
@@ -239,6 +239,7 @@ func (t *thread) state() string {
 type frameKey struct {
 	count   int
 	state   string
+	failed  bool // state is an error
 	keyless bool // the visitor has no key, so cannot comment
 	width   int
 	st      *Styles
@@ -261,10 +262,9 @@ func frameFor(k frameKey) threadFrame {
 			f.tail = append(f.tail, style.Render(l))
 		}
 	}
-	switch {
-	case strings.HasPrefix(k.state, "Couldn't"):
+	if k.failed {
 		wrapped(st.Error, k.state)
-	default:
+	} else {
 		wrapped(st.Dim, k.state)
 	}
 	f.tail = append(f.tail, "")
