@@ -78,13 +78,11 @@ func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOption
 			return nil, err
 		}
 		t = &thread{comments: slices.Clip(cs), complete: len(cs) < data.MaxPageSize}
-		f.mu.Lock()
-		if f.version == v {
-			f.posts[slug] = t
-		}
-		f.mu.Unlock()
 	}
 	f.mu.Lock()
+	if !ok && f.version == v {
+		f.posts[slug] = t
+	}
 	page, ok := t.page(opt)
 	f.mu.Unlock()
 	if ok {
