@@ -113,6 +113,10 @@ func TestBan(t *testing.T) {
 			t.Fatalf("comment by a banned key: %v, want ErrBanned", err)
 		}
 		ok(t, cmd("ban", "::ffff:192.0.2.99", "--for", "0")...)
+		// A shorter ban later keeps the stronger one and says so.
+		if out := ok(t, cmd("ban", "192.0.2.99", "--for", "1h")...); !strings.Contains(out, "stays banned until") {
+			t.Errorf("a shorter second ban said %q, want it to name the longer one kept", out)
+		}
 
 		bans, err := b.store.Bans(ctx)
 		if err != nil || len(bans) != 2 {

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteCommentsBefore", testDeleteCommentsBefore},
 		{"Bans", testBans},
 		{"BanBlocksWrites", testBanBlocksWrites},
+		{"BanKeepsStronger", testBanKeepsStronger},
 		{"Names", testNames},
 		{"Subscribe", testSubscribe},
 		{"Unsubscribe", testUnsubscribe},
