@@ -10,6 +10,9 @@ import (
 	"blog/data"
 	"blog/data/sqlite"
 	"blog/internal/termclient"
+	"blog/server"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // liveWait is how long a change made elsewhere may take to reach an open
@@ -91,4 +94,81 @@ func TestOperatorModerationReachesSessionsOnSQLite(t *testing.T) {
 	operatorDo(t, path, func(s data.Store) error { return s.Reset(context.Background()) })
 	gone(reader, "reset")
 	waitFor(t, fresh, "No comments yet")
+}
+
+// isModeratorOverSSH opens the Go post's comments as key and reports
+// whether the session sees a hidden comment (only moderators do).
+func isModeratorOverSSH(t *testing.T, ts *testServer, key ssh.Signer) bool {
+	t.Helper()
+	s := readAtEnd(t, ts, key)
+	waitFor(t, s, "Visible marker")
+	return strings.Contains(s.Screen(), "Hidden marker")
+}
+
+// A moderator's key line restricted with from= or expiry-time= makes a
+// moderator only from the addresses it names and until it expires; the
+// client here is 127.0.0.1.
+func TestModeratorKeyOptionsHold(t *testing.T) {
+	keys := map[string]ssh.Signer{}
+	var admins []server.AdminKey
+	for name, restrict := range map[string]server.AdminKey{
+		"elsewhere":   {From: []string{"10.0.0.0/8", "192.0.2.*"}},
+		"loopback":    {From: []string{"127.0.0.*", "!127.0.0.2"}},
+		"cidr":        {From: []string{"127.0.0.0/8"}},
+		"excluded":    {From: []string{"!127.0.0.1", "*"}},
+		"expired":     {Expires: time.Now().Add(-time.Minute)},
+		"not-expired": {Expires: time.Now().Add(time.Hour)},
+	} {
+		keys[name] = newKey(t)
+		restrict.Key = keys[name].PublicKey()
+		admins = append(admins, restrict)
+	}
+	ts := startServer(t, serverOpts{adminKeys: admins})
+	for _, body := range []string{"Hidden marker", "Visible marker"} {
+		c, err := ts.store.AddComment(context.Background(), data.NewComment{PostSlug: goPost, Body: body,
+			Author: data.Author{KeyFingerprint: "SHA256:writer", IP: "192.0.2.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body == "Hidden marker" {
+			if err := ts.store.SetHidden(context.Background(), c.ID, true, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]bool{"elsewhere": false, "loopback": true, "cidr": true, "excluded": false, "expired": false, "not-expired": true}
+	for name, mod := range want {
+		if got := isModeratorOverSSH(t, ts, keys[name]); got != mod {
+			t.Errorf("key %q: moderator = %v, want %v", name, got, mod)
+		}
+	}
+}
+
+func TestMatchFrom(t *testing.T) {
+	for _, tc := range []struct {
+		patterns string
+		ip       string
+		want     bool
+	}{
+		{"127.0.0.1", "127.0.0.1", true},
+		{"127.0.0.1", "127.0.0.10", false},
+		{"127.0.0.?", "127.0.0.5", true},
+		{"127.0.0.?", "127.0.0.50", false},
+		{"10.*", "10.1.2.3", true},
+		{"*", "2001:db8::1", true},
+		{"2001:db8::/32", "2001:db8::1", true},
+		{"2001:DB8::*", "2001:db8::1", true},
+		{"192.0.2.0/24", "192.0.2.77", true},
+		{"192.0.2.0/24", "::ffff:192.0.2.77", true}, // a v4 client on a v6 socket
+		{"192.0.2.0/24", "192.0.3.1", false},
+		{"*,!192.0.2.7", "192.0.2.7", false},
+		{"!192.0.2.7,*", "192.0.2.8", true},
+		{"!192.0.2.0/24", "192.0.3.1", false}, // only exclusions: nothing allowed
+		{"host.example.com,*.example.com", "192.0.2.1", false},
+		{"127.0.0.1", "not-an-ip", false},
+	} {
+		if got := server.MatchFrom(strings.Split(tc.patterns, ","), tc.ip); got != tc.want {
+			t.Errorf("MatchFrom(%q, %s) = %v, want %v", tc.patterns, tc.ip, got, tc.want)
+		}
+	}
 }

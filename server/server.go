@@ -44,8 +44,9 @@ type Config struct {
 	IdleTimeout   time.Duration
 	MaxTimeout    time.Duration
 	ShutdownGrace time.Duration
-	// AdminKeys are authorized_keys lines of the moderators.
-	AdminKeys []gossh.PublicKey
+	// AdminKeys are the moderators' keys, with the from= and expiry-time=
+	// restrictions of their authorized_keys lines.
+	AdminKeys []AdminKey
 	// Limits cap connections; zero values take defaults.
 	Limits Limits
 	// ProxyProtocolFrom lists the addresses or CIDR ranges of TCP load
