@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,6 +173,172 @@ func TestMatchFrom(t *testing.T) {
 	} {
 		if got := server.MatchFrom(strings.Split(tc.patterns, ","), tc.ip); got != tc.want {
 			t.Errorf("MatchFrom(%q, %s) = %v, want %v", tc.patterns, tc.ip, got, tc.want)
+		}
+	}
+}
+
+// waitStatus polls url until it answers code, for up to 10 s.
+func waitStatus(t *testing.T, url string, code int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := get(t, url)
+		if got == code {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s answered %d, want %d", url, got, code)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval, not a wait for a condition
+	}
+}
+
+// pingCounter counts the database pings a server makes.
+type pingCounter struct {
+	data.Store
+	pings atomic.Int32
+}
+
+func (p *pingCounter) Ping(ctx context.Context) error {
+	p.pings.Add(1)
+	return p.Store.Ping(ctx)
+}
+
+// A flood of /readyz costs at most one database ping a second.
+func TestReadyzFloodPingsOnceASecond(t *testing.T) {
+	st := &pingCounter{Store: openSQLite(t, generousLimits())}
+	ts := startServer(t, serverOpts{store: st})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if code, _ := get(t, ts.http+"/readyz"); code != 200 {
+					t.Errorf("readyz %d", code)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	allowed := 1 + int32(time.Since(start)/time.Second)
+	if n := st.pings.Load(); n > allowed {
+		t.Fatalf("400 probes in %v made %d pings, want at most %d", time.Since(start).Round(time.Millisecond), n, allowed)
+	}
+}
+
+// exec comment without --name posts under the name remembered for the key.
+func TestExecCommentUsesRememberedName(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	key := newKey(t)
+	if err := ts.store.SetName(context.Background(), sshFingerprint(key), "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code, err := termclient.Exec(ts.addr, key, "comment "+goPost, strings.NewReader("Named by memory"))
+	if err != nil || code != 0 || !strings.Contains(out, "as Ada.") {
+		t.Fatalf("comment: exit %d, %v, stdout %q, stderr %q; want it posted as Ada", code, err, out, errOut)
+	}
+	cs, _ := ts.store.Comments(context.Background(), goPost, data.ListOptions{})
+	if len(cs) != 1 || cs[0].AuthorName != "Ada" {
+		t.Fatalf("stored %+v", cs)
+	}
+}
+
+// A 64 KB body is refused with the limit in characters, and nothing is
+// stored.
+func TestExecCommentTooLongSaysTheLimit(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for _, size := range []int{64 << 10, 1 << 20} {
+		_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "comment "+goPost, strings.NewReader(strings.Repeat("x", size)))
+		if err != nil || code != 1 || !strings.Contains(errOut, "Comments are at most 2000 characters") {
+			t.Errorf("%d-byte comment: exit %d, %v, stderr %q; want 1 and the limit in characters", size, code, err, errOut)
+		}
+	}
+	if cs, _ := ts.store.Comments(context.Background(), goPost, data.ListOptions{}); len(cs) != 0 {
+		t.Fatalf("%d comments stored", len(cs))
+	}
+}
+
+// On shutdown an exec comment still waiting for its stdin is told so and
+// exits 1 at once, instead of being cut off at the end of the grace period.
+func TestShutdownAnswersACommentStillReading(t *testing.T) {
+	ts := startServer(t, serverOpts{grace: 20 * time.Second})
+	stdin, feed := io.Pipe()
+	defer feed.Close()
+	type result struct {
+		errOut string
+		code   int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "comment "+goPost, stdin)
+		done <- result{errOut, code, err}
+	}()
+	if _, err := feed.Write([]byte("half a comm")); err != nil { // read by the client, sent on
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, m := get(t, ts.http+"/metrics"); strings.Contains(m, `blog_sessions_open{kind="command"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the command session never opened")
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	start := time.Now()
+	go ts.stop()
+	select {
+	case r := <-done:
+		if r.err != nil || r.code != 1 || !strings.Contains(r.errOut, "restarting") {
+			t.Fatalf("exit %d, %v, stderr %q; want 1 and a word about the restart", r.code, r.err, r.errOut)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("answered after %v, not at once", d)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no answer before the grace period ended")
+	}
+	if cs, _ := ts.store.Comments(context.Background(), goPost, data.ListOptions{}); len(cs) != 0 {
+		t.Fatalf("half a comment was stored: %+v", cs)
+	}
+}
+
+// The server leaves an existing data dir's mode alone and makes its host
+// key 0600; the SQLite file and its -wal and -shm are 0600.
+func TestDataDirModesAndPrivateFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o775); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "blog.db"), data.Options{Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ts := startServer(t, serverOpts{dataDir: dir, store: st})
+	if _, _, code, err := termclient.Exec(ts.addr, newKey(t), "comment "+goPost, strings.NewReader("a write, so the WAL exists")); err != nil || code != 0 {
+		t.Fatalf("comment: %d %v", code, err)
+	}
+	mode := func(name string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if m := mode("."); m != 0o775 {
+		t.Errorf("data dir mode changed to %o", m)
+	}
+	for _, name := range []string{"host_ed25519", "blog.db", "blog.db-wal", "blog.db-shm"} {
+		if m := mode(name); m != 0o600 {
+			t.Errorf("%s has mode %o, want 600", name, m)
 		}
 	}
 }

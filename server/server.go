@@ -6,8 +6,12 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,6 +83,7 @@ type Server struct {
 	http     *http.Server
 	httpLn   net.Listener
 	draining atomic.Bool
+	stopping chan struct{} // closed when shutdown begins
 	sessions sync.WaitGroup
 }
 
@@ -94,10 +99,11 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		cfg.Host = "localhost"
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Log,
-		posts:  lib,
-		render: render.NewCache(256),
+		cfg:      cfg,
+		log:      cfg.Log,
+		posts:    lib,
+		render:   render.NewCache(256),
+		stopping: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.render.Stats)
 	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
@@ -151,6 +157,9 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 
 // hostKeyOption loads the host key from PEM or a file, generating an
 // ed25519 key (mode 0600) on first start so readers never see it change.
+// The key is made here rather than by wish.WithHostKeyPath, whose key
+// generator chmods the directory to 0700 and so fails on a data dir
+// owned by another user (a bind mount) and changes one it should not.
 func (s *Server) hostKeyOption() (ssh.Option, error) {
 	k := strings.TrimSpace(s.cfg.HostKey)
 	if strings.HasPrefix(k, "-----BEGIN") {
@@ -160,12 +169,62 @@ func (s *Server) hostKeyOption() (ssh.Option, error) {
 		return wish.WithHostKeyPEM([]byte(k + "\n")), nil
 	}
 	if k == "" {
+		// MkdirAll leaves an existing directory, and its mode, alone.
 		if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		k = filepath.Join(s.cfg.DataDir, "host_ed25519")
 	}
-	return wish.WithHostKeyPath(k), nil
+	pemBytes, err := os.ReadFile(k)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = writeHostKey(k); err == nil {
+			s.log.Info("generated a host key", "path", k)
+			pemBytes, err = os.ReadFile(k)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
+	if _, err := gossh.ParsePrivateKey(pemBytes); err != nil {
+		return nil, fmt.Errorf("host key %s: %w", k, err)
+	}
+	return wish.WithHostKeyPEM(pemBytes), nil
+}
+
+// writeHostKey makes a new ed25519 key at path, mode 0600. It is written
+// to a temporary file and linked into place, so a replica starting at the
+// same moment never reads half a key, and one that lost the race keeps
+// the other's key.
+func writeHostKey(path string) error {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "blog host key")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".host_key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file 0600 already; say so for the reader.
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(pem.EncodeToMemory(block)); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
 }
 
 // Listen opens the SSH and HTTP listeners.
@@ -231,6 +290,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) shutdown() error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
 	s.draining.Store(true)
+	close(s.stopping)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	s.sshLn.Close()

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +52,9 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %q is not a usable database file name", path)
 	}
 	opt = opt.WithDefaults()
+	if err := createPrivate(path); err != nil {
+		return nil, wrap(fmt.Errorf("sqlite: %w", err))
+	}
 	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -77,6 +82,20 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 		return nil, wrap(fmt.Errorf("sqlite: watch %s: %w", path, err))
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file, empty and readable by its owner
+// only, if it does not exist yet: it holds subscribers' addresses. SQLite
+// gives the -wal and -shm files it makes the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // startWatch opens the watcher's own connection and starts it.
