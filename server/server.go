@@ -6,9 +6,6 @@ package server
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -189,42 +186,6 @@ func (s *Server) hostKeyOption() (ssh.Option, error) {
 		return nil, fmt.Errorf("host key %s: %w", k, err)
 	}
 	return wish.WithHostKeyPEM(pemBytes), nil
-}
-
-// writeHostKey makes a new ed25519 key at path, mode 0600. It is written
-// to a temporary file and linked into place, so a replica starting at the
-// same moment never reads half a key, and one that lost the race keeps
-// the other's key.
-func writeHostKey(path string) error {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "blog host key")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".host_key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600 already; say so for the reader.
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(pem.EncodeToMemory(block)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return nil
 }
 
 // Listen opens the SSH and HTTP listeners.
