@@ -263,6 +263,12 @@ func TestExecCommentTooLongSaysTheLimit(t *testing.T) {
 // exits 1 at once, instead of being cut off at the end of the grace period.
 func TestShutdownAnswersACommentStillReading(t *testing.T) {
 	ts := startServer(t, serverOpts{grace: 20 * time.Second})
+	// A terminal session is open all along, as on a live server. (It also
+	// keeps the server's session count above zero while the command's
+	// session starts: a first count racing shutdown's wait is a known
+	// race of its own, outside this test.)
+	reader := ts.open(t, newKey(t), 80, 24)
+	waitFor(t, reader, "Test Blog")
 	stdin, feed := io.Pipe()
 	defer feed.Close()
 	type result struct {
