@@ -3,6 +3,7 @@ package posts
 import (
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 //go:embed content/*.md
@@ -26,6 +28,10 @@ type Library struct {
 	fsys fs.FS
 	dir  string // "" for the embedded posts, which never change
 	log  *slog.Logger
+
+	// settle waits as long as a directory that lost files must hold still
+	// before the loss is published (see reload); tests replace it.
+	settle func()
 
 	reloadMu sync.Mutex // one reload at a time
 	snap     atomic.Pointer[snapshot]
@@ -48,16 +54,17 @@ func Embedded(log *slog.Logger) (*Library, error) {
 	return newLibrary(sub, "", log)
 }
 
-// Dir returns the posts in dir (its *.md files, not subdirectories).
+// Dir returns the posts in dir (its *.md files, not subdirectories). Files
+// are read through an os.Root: nothing outside dir is ever read.
 func Dir(dir string, log *slog.Logger) (*Library, error) {
-	return newLibrary(os.DirFS(dir), dir, log)
+	return newLibrary(nil, dir, log)
 }
 
 func newLibrary(fsys fs.FS, dir string, log *slog.Logger) (*Library, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts")}
+	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts"), settle: func() { time.Sleep(debounce) }}
 	l.snap.Store(&snapshot{})
 	if err := l.reload(); err != nil {
 		return nil, err
@@ -80,15 +87,53 @@ func (l *Library) Get(slug string) (Post, bool) {
 func (l *Library) Version() uint64 { return l.snap.Load().version }
 
 // reload reads every post file and swaps in a new snapshot if any file
-// changed. Malformed files are logged and skipped.
+// changed. Malformed files are logged and skipped. A load that would drop
+// posts is published only if the directory still holds the same files a
+// settle period later: "rm -r" and moving the directory away remove the
+// files one by one before the directory, and a reader must never see the
+// blog empty, or thinned, because of that. The last good posts stay until
+// the directory is back.
 func (l *Library) reload() error {
 	l.reloadMu.Lock()
 	defer l.reloadMu.Unlock()
 
-	// ReadDir, not Glob: Glob hides a vanished directory as "no posts".
-	entries, err := fs.ReadDir(l.fsys, ".")
+	next, err := l.read()
 	if err != nil {
-		return fmt.Errorf("posts: list %s: %w", l.where(), err)
+		return err
+	}
+	prev := l.snap.Load()
+	added, changed, removed := diffFiles(prev.files, next.files)
+	if prev.version > 0 && len(added)+len(changed)+len(removed) == 0 {
+		return nil
+	}
+	if prev.version > 0 && len(removed) > 0 && l.dir != "" {
+		l.settle()
+		again, err := l.read()
+		if err != nil {
+			return fmt.Errorf("posts went while the directory was read, keeping the last ones: %w", err)
+		}
+		if a, c, r := diffFiles(next.files, again.files); len(a)+len(c)+len(r) > 0 {
+			return errors.New("posts directory still changing; keeping the last posts until it settles")
+		}
+	}
+	next.version = prev.version + 1
+	l.snap.Store(next)
+	l.log.Info("posts loaded", "from", l.where(), "version", next.version,
+		"published", len(next.published), "added", added, "changed", changed, "removed", removed)
+	return nil
+}
+
+// read loads every post file into a new, unpublished snapshot.
+func (l *Library) read() (*snapshot, error) {
+	fsys, done, err := l.open()
+	if err != nil {
+		return nil, fmt.Errorf("posts: open %s: %w", l.where(), err)
+	}
+	defer done()
+	// ReadDir, not Glob: Glob hides a vanished directory as "no posts".
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("posts: list %s: %w", l.where(), err)
 	}
 	next := &snapshot{bySlug: map[string]Post{}, files: map[string]string{}}
 	for _, e := range entries {
@@ -96,7 +141,10 @@ func (l *Library) reload() error {
 		if !isPostFile(name) {
 			continue
 		}
-		p, ok := l.load(name)
+		p, ok, gone := l.load(fsys, name)
+		if gone {
+			continue // removed since the listing: counts as removed
+		}
 		next.files[name] = p.Revision
 		if ok && !p.Draft {
 			next.published = append(next.published, p)
@@ -106,40 +154,50 @@ func (l *Library) reload() error {
 	slices.SortFunc(next.published, func(a, b Post) int {
 		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
 	})
+	return next, nil
+}
 
-	prev := l.snap.Load()
-	added, changed, removed := diffFiles(prev.files, next.files)
-	if prev.version > 0 && len(added)+len(changed)+len(removed) == 0 {
-		return nil
+// open gives the files to read. A directory is opened afresh as an
+// os.Root for each load: a directory removed and made again is the new
+// one, and no name in it can lead outside it, whether through ".." or a
+// symbolic link (a link to a file inside is read; one that points out is
+// skipped with a log line naming it).
+func (l *Library) open() (fs.FS, func(), error) {
+	if l.dir == "" {
+		return l.fsys, func() {}, nil
 	}
-	next.version = prev.version + 1
-	l.snap.Store(next)
-	l.log.Info("posts loaded", "from", l.where(), "version", next.version,
-		"published", len(next.published), "added", added, "changed", changed, "removed", removed)
-	return nil
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root.FS(), func() { root.Close() }, nil
 }
 
 // load reads and parses one file. A file that cannot be used is logged and
 // reported as not ok; its revision still counts as a change when fixed.
-func (l *Library) load(name string) (Post, bool) {
-	src, err := l.readFile(name)
+// gone reports a file that vanished since the directory was listed.
+func (l *Library) load(fsys fs.FS, name string) (p Post, ok, gone bool) {
+	src, err := readFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Post{}, false, true
+	}
 	if err != nil {
 		l.log.Warn("post skipped", "file", name, "reason", err)
-		return Post{}, false
+		return Post{}, false, false
 	}
 	p, warnings, err := parse(strings.TrimSuffix(name, ".md"), src)
 	if err != nil {
 		l.log.Warn("post skipped", "file", name, "reason", err)
-		return Post{Revision: revision(src)}, false
+		return Post{Revision: revision(src)}, false, false
 	}
 	for _, w := range warnings {
 		l.log.Warn("post has a problem", "file", name, "reason", w)
 	}
-	return p, true
+	return p, true, false
 }
 
-func (l *Library) readFile(name string) ([]byte, error) {
-	f, err := l.fsys.Open(name)
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}

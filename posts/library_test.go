@@ -114,3 +114,39 @@ func TestEmbedded(t *testing.T) {
 		t.Errorf("go post: %+v %v", p.Title, p.Minutes)
 	}
 }
+
+// --posts-dir never reads outside its directory: a link that points out is
+// skipped with a log line naming it; one to a file inside is read.
+func TestDirDoesNotFollowLinksOut(t *testing.T) {
+	outside := t.TempDir()
+	writeFile(t, outside, "secret.md", post("Outside secret", "2026-01-01"))
+	dir := t.TempDir()
+	writeFile(t, dir, "inside.md", post("Inside", "2026-01-02"))
+	for name, target := range map[string]string{
+		"escape.md":   filepath.Join(outside, "secret.md"),
+		"relative.md": filepath.Join("..", filepath.Base(outside), "secret.md"),
+		"alias.md":    "inside.md",
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skipf("symlinks: %v", err)
+		}
+	}
+	log, logs := testLogger()
+	lib, err := Dir(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lib.Published() {
+		if p.Title == "Outside secret" {
+			t.Fatalf("read %s from outside the posts directory", p.Slug)
+		}
+	}
+	if _, ok := lib.Get("alias"); !ok {
+		t.Error("a link to a file inside the directory was not read")
+	}
+	for _, name := range []string{"escape.md", "relative.md"} {
+		if !strings.Contains(logs.String(), "file="+name) {
+			t.Errorf("no log line names %s:\n%s", name, logs.String())
+		}
+	}
+}

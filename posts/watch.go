@@ -88,9 +88,10 @@ func (l *Library) poll(ctx context.Context, every time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if s := l.stamp(); s != last {
+			// A reload that kept the last posts (the directory is gone or
+			// still changing) is tried again on the next tick.
+			if s := l.stamp(); s != last && l.reloadLogged() {
 				last = s
-				l.reloadLogged()
 			}
 		}
 	}
@@ -112,9 +113,12 @@ func (l *Library) stamp() string {
 	return string(b)
 }
 
-// reloadLogged keeps the last good snapshot if the directory cannot be read.
-func (l *Library) reloadLogged() {
+// reloadLogged keeps the last good snapshot if the directory cannot be read
+// or is still changing, and reports whether the reload went through.
+func (l *Library) reloadLogged() bool {
 	if err := l.reload(); err != nil {
-		l.log.Error("posts reload failed; keeping the posts already loaded", "dir", l.dir, "err", err)
+		l.log.Warn("posts not reloaded; keeping the posts already loaded", "dir", l.dir, "err", err)
+		return false
 	}
+	return true
 }

@@ -93,15 +93,24 @@ func TestWatchKeepsPostsWhenDirVanishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, dir, "second.md", post("Second", "2026-01-02"))
+	if err := lib.reload(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go lib.Watch(ctx)
+	// A reader watching all along never sees the blog thinned or empty.
+	stopWatching := watchFewest(lib)
 
 	// Whether the watch is up yet or not, it must end up polling.
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "fallback to polling", func() bool { return strings.Contains(logs.String(), "polling") })
+	if n := stopWatching(); n != 2 {
+		t.Fatalf("readers saw %d posts while the directory went, want the 2 kept", n)
+	}
 	if _, ok := lib.Get("first"); !ok {
 		t.Fatal("posts dropped when the directory vanished")
 	}
@@ -111,6 +120,70 @@ func TestWatchKeepsPostsWhenDirVanishes(t *testing.T) {
 	}
 	writeFile(t, dir, "again.md", post("Again", "2026-01-02"))
 	eventually(t, "recreated dir", func() bool { return titleOf(lib, "again") == "Again" })
+}
+
+// watchFewest samples lib's published posts every millisecond until stop
+// is called, which returns the fewest seen.
+func watchFewest(lib *Library) (stop func() int) {
+	n := len(lib.Published())
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			n = min(n, len(lib.Published()))
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int { close(done); <-finished; return n }
+}
+
+// The race itself, made deterministic: a reload reads the directory midway
+// through "rm -r" (one file gone, one left), and the directory is gone by
+// the time the loss would be published. Nothing is published.
+func TestReloadMidwayThroughRemoval(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "posts")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "first.md", post("First", "2026-01-01"))
+	writeFile(t, dir, "second.md", post("Second", "2026-01-02"))
+	lib, err := Dir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := lib.Version()
+	lib.settle = func() {
+		if err := os.RemoveAll(dir); err != nil { // the rest of the rm -r
+			t.Error(err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "first.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.reload(); err == nil {
+		t.Fatal("reload of a vanishing directory succeeded")
+	}
+	if n := len(lib.Published()); n != 2 || lib.Version() != v {
+		t.Fatalf("%d posts published (version %d, was %d), want the 2 kept", n, lib.Version(), v)
+	}
+	// A directory that lost a file and holds still publishes the loss.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "second.md", post("Second", "2026-01-02"))
+	lib.settle = func() {}
+	if err := lib.reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lib.Get("first"); ok || len(lib.Published()) != 1 {
+		t.Fatalf("a settled removal was not published: %d posts", len(lib.Published()))
+	}
 }
 
 func TestWatchEmbeddedReturns(t *testing.T) {

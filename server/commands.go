@@ -26,9 +26,14 @@ const (
 	exitUsage = 2
 )
 
-// maxStdinComment bounds what `comment` reads from stdin: enough for any
-// valid comment, small enough that a huge pipe is refused quickly.
-const maxStdinComment = 64 << 10
+// maxStdinComment bounds what `comment` reads from stdin: the most bytes a
+// comment of data.MaxCommentRunes characters can take before cleaning (four
+// bytes a character, twice over for what the sanitiser removes), so a huge
+// pipe is refused after 16 KB with the limit in characters.
+const maxStdinComment = 4 * data.MaxCommentRunes * 2
+
+// errStopping: the server began shutting down while a command waited.
+var errStopping = errors.New("the server is restarting")
 
 // command is one thing a script can ask for without a terminal.
 type command struct {
@@ -248,17 +253,27 @@ func (s *Server) cmdComment(sess ssh.Session, args []string) int {
 		fmt.Fprintln(sess.Stderr(), "blog: commenting needs an SSH key. Make one with: ssh-keygen -t ed25519")
 		return exitError
 	}
-	body, err := io.ReadAll(io.LimitReader(sess, maxStdinComment+1))
-	if err != nil {
+	body, err := s.readStdin(sess, maxStdinComment)
+	switch {
+	case errors.Is(err, errStopping):
+		fmt.Fprintln(sess.Stderr(), "blog: the server is restarting, so your comment was not posted. Please send it again in a moment.")
+		return exitError
+	case err != nil:
 		fmt.Fprintln(sess.Stderr(), "blog: couldn't read the comment from stdin")
 		return exitError
-	}
-	if len(body) > maxStdinComment {
-		fmt.Fprintf(sess.Stderr(), "blog: that comment is too long; the limit is %d characters\n", data.MaxCommentRunes)
+	case len(body) > maxStdinComment:
+		fmt.Fprintf(sess.Stderr(), "blog: that comment is too long. Comments are at most %d characters.\n", data.MaxCommentRunes)
 		return exitError
 	}
 	ctx, cancel := context.WithTimeout(sess.Context(), 10*time.Second)
 	defer cancel()
+	if name == "" {
+		// As in the interface, a key's remembered name is its default.
+		if name, err = s.store.Name(ctx, a.KeyFingerprint); err != nil {
+			fmt.Fprintln(sess.Stderr(), "blog: couldn't post: "+plainError(err))
+			return exitError
+		}
+	}
 	c, err := s.store.AddComment(ctx, data.NewComment{PostSlug: p.Slug, Name: name, Body: string(body), Author: a})
 	if err != nil {
 		fmt.Fprintln(sess.Stderr(), "blog: couldn't post: "+plainError(err))
@@ -266,6 +281,30 @@ func (s *Server) cmdComment(sess ssh.Session, args []string) int {
 	}
 	fmt.Fprintf(sess, "Posted comment %d on %q as %s.\n", c.ID, p.Title, data.Displayable(c.AuthorName))
 	return exitOK
+}
+
+// readStdin reads the session's input up to limit+1 bytes (so a caller can
+// tell "too long"), giving up with errStopping when the server begins to
+// shut down: a script still sending gets a plain answer and an exit status
+// rather than a cut connection. The read itself ends with the session.
+func (s *Server) readStdin(sess ssh.Session, limit int) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(sess, int64(limit)+1))
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-s.stopping:
+		return nil, errStopping
+	case <-sess.Context().Done():
+		return nil, sess.Context().Err()
+	}
 }
 
 func (s *Server) cmdSubscribe(sess ssh.Session, args []string) int {

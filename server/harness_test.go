@@ -37,10 +37,12 @@ type serverOpts struct {
 	store   data.Store
 	notice  string
 	admins  []ssh.PublicKey
-	grace   time.Duration
-	limits  server.Limits
-	proxies []string
-	release time.Duration // ReleaseMemoryAfter
+	// adminKeys are moderators with the restrictions of their key lines.
+	adminKeys []server.AdminKey
+	grace     time.Duration
+	limits    server.Limits
+	proxies   []string
+	release   time.Duration // ReleaseMemoryAfter
 }
 
 func quietLog() *slog.Logger {
@@ -89,7 +91,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Notice:             o.notice,
 		Host:               "blog.test",
 		ShutdownGrace:      o.grace,
-		AdminKeys:          o.admins,
+		AdminKeys:          append(o.adminKeys, plainAdmins(o.admins)...),
 		Limits:             o.limits,
 		ProxyProtocolFrom:  o.proxies,
 		ReleaseMemoryAfter: o.release,
@@ -106,6 +108,15 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 	go func() { ts.done <- srv.Serve(ctx) }()
 	t.Cleanup(ts.stop)
 	return ts
+}
+
+// plainAdmins are moderators' keys without restrictions.
+func plainAdmins(keys []ssh.PublicKey) []server.AdminKey {
+	var out []server.AdminKey
+	for _, k := range keys {
+		out = append(out, server.AdminKey{Key: k})
+	}
+	return out
 }
 
 func (ts *testServer) stop() {

@@ -42,16 +42,24 @@ func TestOpenPostRendersTableCodeAndSections(t *testing.T) {
 
 	// Page down until the table, the code and the comment section showed.
 	want := map[string]bool{"Standard library": false, "http.NewServeMux()": false, "Go Proverbs": false, "Comments (0)": false, "No comments yet": false, "Subscribe": false}
-	for i := 0; i < 40; i++ {
-		scr := s.Screen()
+	see := func(scr string) {
 		for k := range want {
 			if strings.Contains(scr, k) {
 				want[k] = true
 			}
 		}
-		typeKeys(t, s, " ")
-		time.Sleep(30 * time.Millisecond)
 	}
+	// Each page waits for its frame (not for a fixed time); a page that
+	// changes nothing is the end.
+	for i := 0; i < 40; i++ {
+		prev := s.Screen()
+		see(prev)
+		typeKeys(t, s, " ")
+		if s.Wait(2*time.Second, func(scr string) bool { return scr != prev }) != nil {
+			break
+		}
+	}
+	see(s.Screen())
 	for k, seen := range want {
 		if !seen {
 			t.Errorf("never saw %q; last screen:\n%s", k, s.Screen())
@@ -117,8 +125,11 @@ func TestNoColorSessionGetsNoColour(t *testing.T) {
 	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Env = []string{"NO_COLOR=1"} })
 	waitFor(t, s, "Welcome to the blog")
 	ts.openPost(t, s, goPost)
+	prev := s.Screen()
 	typeKeys(t, s, "  ")
-	time.Sleep(200 * time.Millisecond)
+	if err := s.Wait(10*time.Second, func(scr string) bool { return scr != prev }); err != nil {
+		t.Fatal("the post did not page down")
+	}
 	for _, seq := range []string{"\x1b[38;", "\x1b[48;", "\x1b[3", "\x1b[9"} {
 		if strings.Contains(string(s.Raw()), seq) {
 			t.Fatalf("NO_COLOR session got colour sequence %q", seq)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,8 +45,9 @@ type Config struct {
 	IdleTimeout   time.Duration
 	MaxTimeout    time.Duration
 	ShutdownGrace time.Duration
-	// AdminKeys are authorized_keys lines of the moderators.
-	AdminKeys []gossh.PublicKey
+	// AdminKeys are the moderators' keys, with the from= and expiry-time=
+	// restrictions of their authorized_keys lines.
+	AdminKeys []AdminKey
 	// Limits cap connections; zero values take defaults.
 	Limits Limits
 	// ProxyProtocolFrom lists the addresses or CIDR ranges of TCP load
@@ -78,6 +80,7 @@ type Server struct {
 	http     *http.Server
 	httpLn   net.Listener
 	draining atomic.Bool
+	stopping chan struct{} // closed when shutdown begins
 	sessions sync.WaitGroup
 }
 
@@ -93,10 +96,11 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		cfg.Host = "localhost"
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Log,
-		posts:  lib,
-		render: render.NewCache(256),
+		cfg:      cfg,
+		log:      cfg.Log,
+		posts:    lib,
+		render:   render.NewCache(256),
+		stopping: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.render.Stats)
 	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
@@ -150,6 +154,9 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 
 // hostKeyOption loads the host key from PEM or a file, generating an
 // ed25519 key (mode 0600) on first start so readers never see it change.
+// The key is made here rather than by wish.WithHostKeyPath, whose key
+// generator chmods the directory to 0700 and so fails on a data dir
+// owned by another user (a bind mount) and changes one it should not.
 func (s *Server) hostKeyOption() (ssh.Option, error) {
 	k := strings.TrimSpace(s.cfg.HostKey)
 	if strings.HasPrefix(k, "-----BEGIN") {
@@ -159,12 +166,26 @@ func (s *Server) hostKeyOption() (ssh.Option, error) {
 		return wish.WithHostKeyPEM([]byte(k + "\n")), nil
 	}
 	if k == "" {
+		// MkdirAll leaves an existing directory, and its mode, alone.
 		if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		k = filepath.Join(s.cfg.DataDir, "host_ed25519")
 	}
-	return wish.WithHostKeyPath(k), nil
+	pemBytes, err := os.ReadFile(k)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = writeHostKey(k); err == nil {
+			s.log.Info("generated a host key", "path", k)
+			pemBytes, err = os.ReadFile(k)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
+	if _, err := gossh.ParsePrivateKey(pemBytes); err != nil {
+		return nil, fmt.Errorf("host key %s: %w", k, err)
+	}
+	return wish.WithHostKeyPEM(pemBytes), nil
 }
 
 // Listen opens the SSH and HTTP listeners.
@@ -230,6 +251,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) shutdown() error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
 	s.draining.Store(true)
+	close(s.stopping)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	s.sshLn.Close()

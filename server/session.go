@@ -38,13 +38,16 @@ func remoteIP(addr net.Addr) string {
 	return host
 }
 
+// isAdmin reports whether the session's key is a moderator's, from an
+// address its line allows and before the line expires.
 func (s *Server) isAdmin(sess ssh.Session) bool {
 	k := sess.PublicKey()
 	if k == nil {
 		return false
 	}
+	ip, now := remoteIP(sess.RemoteAddr()), time.Now()
 	for _, a := range s.cfg.AdminKeys {
-		if ssh.KeysEqual(k, a) {
+		if a.allows(k, ip, now) {
 			return true
 		}
 	}

@@ -22,7 +22,8 @@ const maxReasonRunes = 200
 const banHelp = `blog ban TARGET [--for DURATION] [--reason TEXT]: bar an SSH key or an IP
 address from commenting and subscribing. TARGET is a key fingerprint
 ("SHA256:...", as "blog comments list" shows and "ssh-keygen -lf KEY.pub"
-prints) or an IP address. Banning a target again replaces its ban.`
+prints) or an IP address. A target keeps the stronger of its bans: banning
+it again can lengthen a ban but never shortens one (unban it first).`
 
 func (c *cli) ban(ctx context.Context, args []string) error {
 	var cfg config
@@ -60,12 +61,32 @@ func (c *cli) ban(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	until := time.Now().Add(*dur).UTC()
+	until := time.Now().Add(*dur).UTC().Truncate(time.Microsecond) // as stored
 	if err := store.Ban(ctx, data.Ban{Target: target, Until: until, CreatedBy: by}); err != nil {
 		return err
 	}
+	// Say which ban holds: an earlier, stronger one stays.
+	bans, err := store.Bans(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range bans {
+		if b.Target == target && !b.Until.Equal(until) {
+			fmt.Fprintf(c.out, "%s stays banned %s, by %s: that ban is longer\n", target, banEnd(b.Until),
+				firstLine(data.Displayable(b.CreatedBy), 60))
+			return nil
+		}
+	}
 	fmt.Fprintf(c.out, "banned %s until %s\n", target, until.Format(time.RFC3339))
 	return nil
+}
+
+// banEnd says when a ban ends.
+func banEnd(until time.Time) string {
+	if until.IsZero() {
+		return "for good"
+	}
+	return "until " + until.UTC().Format(time.RFC3339)
 }
 
 // banTarget checks that s is a SHA256 key fingerprint or an IP address and

@@ -105,8 +105,8 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.maxSession, "max-session", 6*time.Hour, "close any connection after this long (0: never)")
 	fs.DurationVar(&c.releaseMemory, "release-memory-after", 10*time.Second, "after a burst of sessions, return free memory to the system once the server has been quiet this long (0: leave it to the Go runtime)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long open sessions get to close")
-	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines")
-	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format")
+	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines; from=\"PATTERNS\" and expiry-time=\"YYYYMMDD[HHMM[SS]]\" are honoured, a line with another option is refused")
+	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format (options as for --admin-keys)")
 	fs.DurationVar(&c.resetEvery, "reset-every", 0, "delete all comments, subscriptions and names at every multiple of this interval since the Unix epoch, e.g. 24h: daily at 00:00 UTC (0: never)")
 	fs.DurationVar(&c.retain, "retain", 0, "delete comments older than this, checked hourly (0: keep them)")
 	// Behind a TCP load balancer every reader has the balancer's IP: raise

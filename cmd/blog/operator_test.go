@@ -113,6 +113,10 @@ func TestBan(t *testing.T) {
 			t.Fatalf("comment by a banned key: %v, want ErrBanned", err)
 		}
 		ok(t, cmd("ban", "::ffff:192.0.2.99", "--for", "0")...)
+		// A shorter ban later keeps the stronger one and says so.
+		if out := ok(t, cmd("ban", "192.0.2.99", "--for", "1h")...); !strings.Contains(out, "stays banned until") {
+			t.Errorf("a shorter second ban said %q, want it to name the longer one kept", out)
+		}
 
 		bans, err := b.store.Bans(ctx)
 		if err != nil || len(bans) != 2 {
@@ -170,6 +174,50 @@ func TestReset(t *testing.T) {
 		bans, _ := b.store.Bans(ctx)
 		if len(cs) != 0 || len(subs) != 0 || len(bans) != 1 {
 			t.Errorf("after reset: %d comments, %d subscribers, %d bans; want 0, 0, 1", len(cs), len(subs), len(bans))
+		}
+	})
+}
+
+// What an operator command changes reaches a running server's store (here
+// b.store, open on the same database) as live events within two seconds,
+// on SQLite as on Postgres.
+func TestOperatorChangesAreLive(t *testing.T) {
+	on(t, func(t *testing.T, b backend) {
+		cmd := func(args ...string) []string { return append(args, b.flags...) }
+		events := b.store.Events(t.Context())
+		next := func(what string) data.Event {
+			t.Helper()
+			select {
+			case ev := <-events:
+				return ev
+			case <-time.After(2 * time.Second):
+				t.Fatalf("%s: no event within 2s", what)
+			}
+			panic("unreachable")
+		}
+		c := addComment(t, b.store, "welcome", fingerprint("ada"), "to be moderated")
+		if ev := next("add"); ev.Kind != data.CommentAdded || ev.Comment.ID != c.ID {
+			t.Fatalf("add: got %+v", ev)
+		}
+		id := strconv.FormatInt(c.ID, 10)
+		for _, step := range []struct {
+			args            []string
+			hidden, deleted bool
+		}{
+			{[]string{"comments", "hide", id}, true, false},
+			{[]string{"comments", "unhide", id}, false, false},
+			{[]string{"comments", "delete", id}, false, true},
+		} {
+			ok(t, cmd(step.args...)...)
+			ev := next(step.args[1])
+			if ev.Kind != data.CommentChanged || ev.Comment.ID != c.ID || ev.Comment.PostSlug != "welcome" ||
+				ev.Comment.Hidden != step.hidden || ev.Deleted != step.deleted {
+				t.Fatalf("%s: got %+v", step.args[1], ev)
+			}
+		}
+		ok(t, cmd("reset", "--yes")...)
+		if ev := next("reset"); ev.Kind != data.Resync {
+			t.Fatalf("reset: got %+v, want Resync", ev)
 		}
 	})
 }

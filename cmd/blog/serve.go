@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"time"
 
 	"blog/posts"
 	"blog/server"
-
-	gossh "golang.org/x/crypto/ssh"
 )
 
 func (c *cli) serve(ctx context.Context, args []string) error {
@@ -33,7 +29,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	admins, err := adminKeys(cfg)
+	admins, err := adminKeys(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -68,7 +64,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 
 // serverConfig is the server's part of cfg. With scheduled resets and no
 // notice of its own, readers are told their words will not last.
-func serverConfig(cfg config, admins []gossh.PublicKey, log *slog.Logger) server.Config {
+func serverConfig(cfg config, admins []server.AdminKey, log *slog.Logger) server.Config {
 	notice := cfg.notice
 	if notice == "" && cfg.resetEvery > 0 {
 		notice = "A demo: comments and subscriptions are cleared every " + every(cfg.resetEvery) + "."
@@ -134,28 +130,6 @@ func displayHost(host, sshAddr string) string {
 		return "localhost"
 	}
 	return "-p " + port + " localhost"
-}
-
-// adminKeys reads the moderators' keys from --admin-keys and the file.
-func adminKeys(c config) ([]gossh.PublicKey, error) {
-	src := []byte(c.adminKeys)
-	if c.adminKeysFile != "" {
-		b, err := os.ReadFile(c.adminKeysFile)
-		if err != nil {
-			return nil, fmt.Errorf("--admin-keys-file: %w", err)
-		}
-		src = append(append(src, '\n'), b...)
-	}
-	var keys []gossh.PublicKey
-	for len(bytes.TrimSpace(src)) > 0 {
-		k, _, _, rest, err := gossh.ParseAuthorizedKey(src)
-		if err != nil {
-			return nil, fmt.Errorf("admin keys: %w", err)
-		}
-		keys = append(keys, k)
-		src = rest
-	}
-	return keys, nil
 }
 
 // splitList reads a comma-separated flag value.

@@ -30,8 +30,11 @@ func (s *Store) Banned(ctx context.Context, a data.Author) (bool, error) {
 	return found, wrap(err)
 }
 
-// Ban bars b.Target until b.Until (for ever when Until is zero), replacing
-// any earlier ban of the same target. CreatedAt is set by the store.
+// Ban bars b.Target until b.Until (for ever when Until is zero). Of two
+// bans of one target the stronger stays, whole: a permanent ban stays
+// permanent and otherwise the later end wins, so a moderator's 24-hour ban
+// never shortens an operator's longer one or drops its reason (kept in
+// CreatedBy). CreatedAt is set by the store.
 func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 	if b.Target == "" {
 		return &data.InvalidError{Field: "target", Reason: "is empty"}
@@ -40,14 +43,19 @@ func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 	if !b.Until.IsZero() {
 		until = &b.Until
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO bans (target, until, created_by, created_at) VALUES ($1, $2, $3, $4)
+	tag, err := s.pool.Exec(ctx, `INSERT INTO bans (target, until, created_by, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (target) DO UPDATE SET until = excluded.until,
-			created_by = excluded.created_by, created_at = excluded.created_at`,
+			created_by = excluded.created_by, created_at = excluded.created_at
+		WHERE bans.until IS NOT NULL AND (excluded.until IS NULL OR excluded.until > bans.until)`,
 		b.Target, until, b.CreatedBy, s.now())
 	if err != nil {
 		return wrap(err)
 	}
-	s.opt.Logger.Info("ban set", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
+	if tag.RowsAffected() > 0 {
+		s.opt.Logger.Info("ban set", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
+	} else {
+		s.opt.Logger.Info("ban kept: the target already has a longer one", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
+	}
 	return nil
 }
 

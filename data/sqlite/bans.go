@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"time"
 
 	"blog/data"
@@ -30,8 +31,11 @@ func (s *Store) Banned(ctx context.Context, a data.Author) (bool, error) {
 	return found, wrap(err)
 }
 
-// Ban bars b.Target until b.Until (for ever when Until is zero), replacing
-// any earlier ban of the same target. CreatedAt is set by the store.
+// Ban bars b.Target until b.Until (for ever when Until is zero). Of two
+// bans of one target the stronger stays, whole: a permanent ban stays
+// permanent and otherwise the later end wins, so a moderator's 24-hour ban
+// never shortens an operator's longer one or drops its reason (kept in
+// CreatedBy). CreatedAt is set by the store.
 func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 	if b.Target == "" {
 		return &data.InvalidError{Field: "target", Reason: "is empty"}
@@ -40,17 +44,31 @@ func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 	if !b.Until.IsZero() {
 		until = sql.NullInt64{Int64: micros(b.Until), Valid: true}
 	}
+	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bans (target, until, created_by, created_at) VALUES (?, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO bans (target, until, created_by, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (target) DO UPDATE SET until = excluded.until,
-				created_by = excluded.created_by, created_at = excluded.created_at`,
+				created_by = excluded.created_by, created_at = excluded.created_at
+			WHERE bans.until IS NOT NULL AND (excluded.until IS NULL OR excluded.until > bans.until)`,
 			b.Target, until, b.CreatedBy, micros(s.now()))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
 		return err
 	})
 	if err == nil {
-		s.opt.Logger.Info("ban set", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
+		logBan(s.opt.Logger, b, n > 0)
 	}
 	return err
+}
+
+// logBan records a ban, and when an existing stronger one was kept instead.
+func logBan(log *slog.Logger, b data.Ban, set bool) {
+	if set {
+		log.Info("ban set", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
+		return
+	}
+	log.Info("ban kept: the target already has a longer one", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
 }
 
 // Unban lifts the ban on target; ErrNotFound when there was none.

@@ -19,22 +19,26 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 	if err != nil {
 		return data.Comment{}, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.changeTx(ctx, func(tx *sql.Tx) error {
 		if err := admit.Check(ctx, admitTx{tx}, s.opt.Limits, admit.Comment, nc.Author, c.CreatedAt); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO comments
 			(post_slug, author_name, author_key, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, micros(c.CreatedAt)).Scan(&c.ID)
-		if err != nil || !remember {
+		if err != nil {
 			return err
 		}
-		return setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt)
+		if remember {
+			if err := setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt); err != nil {
+				return err
+			}
+		}
+		return logChange(ctx, tx, change{kind: changeAdded, commentID: c.ID})
 	})
 	if err != nil {
 		return data.Comment{}, err
 	}
-	s.feed.Publish(data.Event{Kind: data.CommentAdded, Comment: c})
 	return c, nil
 }
 
@@ -97,73 +101,61 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 
 // DeleteOwnComment deletes comment id if key wrote it.
 func (s *Store) DeleteOwnComment(ctx context.Context, id int64, key string) error {
-	var slug string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `DELETE FROM comments WHERE id = ? AND author_key = ? AND author_key <> ''
-			RETURNING post_slug`, id, key).Scan(&slug)
-	})
-	return s.changed(err, id, slug, false, true)
+	return s.change(ctx, change{kind: changeChanged, commentID: id, deleted: true},
+		`DELETE FROM comments WHERE id = ? AND author_key = ? AND author_key <> '' RETURNING post_slug`, id, key)
 }
 
 // SetHidden hides or shows comment id.
 func (s *Store) SetHidden(ctx context.Context, id int64, hidden bool, by string) error {
-	var slug string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `UPDATE comments SET hidden = ? WHERE id = ? RETURNING post_slug`,
-			hidden, id).Scan(&slug)
-	})
+	err := s.change(ctx, change{kind: changeChanged, commentID: id, hidden: hidden},
+		`UPDATE comments SET hidden = ? WHERE id = ? RETURNING post_slug`, hidden, id)
 	if err == nil {
 		s.opt.Logger.Info("comment hidden state set", "id", id, "hidden", hidden, "by", by)
 	}
-	return s.changed(err, id, slug, hidden, false)
+	return err
 }
 
 // DeleteComment deletes comment id for a moderator.
 func (s *Store) DeleteComment(ctx context.Context, id int64, by string) error {
-	var slug string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `DELETE FROM comments WHERE id = ? RETURNING post_slug`, id).Scan(&slug)
-	})
+	err := s.change(ctx, change{kind: changeChanged, commentID: id, deleted: true},
+		`DELETE FROM comments WHERE id = ? RETURNING post_slug`, id)
 	if err == nil {
 		s.opt.Logger.Info("comment deleted", "id", id, "by", by)
 	}
-	return s.changed(err, id, slug, false, true)
+	return err
 }
 
-// changed turns the result of a one-comment change into its error and, on
-// success, its CommentChanged event.
-func (s *Store) changed(err error, id int64, slug string, hidden, deleted bool) error {
+// change runs a one-comment statement returning its post's slug and logs c
+// with that slug, in one transaction; ErrNotFound when no comment matched.
+func (s *Store) change(ctx context.Context, c change, query string, args ...any) error {
+	err := s.changeTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, query, args...).Scan(&c.slug); err != nil {
+			return err
+		}
+		return logChange(ctx, tx, c)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return data.ErrNotFound
 	}
-	if err != nil {
-		return err
-	}
-	s.feed.Publish(data.Event{
-		Kind:    data.CommentChanged,
-		Comment: data.Comment{ID: id, PostSlug: slug, Hidden: hidden},
-		Deleted: deleted,
-	})
-	return nil
+	return err
 }
 
 // DeleteCommentsBefore deletes comments created before t and, if any went,
 // tells viewers to reload.
 func (s *Store) DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.changeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM comments WHERE created_at < ?`, micros(t))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return logChange(ctx, tx, change{kind: changeResync})
 	})
 	if err != nil {
 		return 0, err
-	}
-	if n > 0 {
-		s.feed.Publish(data.Event{Kind: data.Resync})
 	}
 	return n, nil
 }

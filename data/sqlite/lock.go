@@ -5,8 +5,10 @@ import (
 	"sync"
 )
 
-// jobLocks are the named job locks. One process owns the file, so an
-// in-process set is enough.
+// jobLocks are the named job locks, held in process. Two servers on one
+// file (which the change log supports) each run the scheduled jobs; that is
+// harmless, since a second reset or retention pass finds nothing more to
+// delete.
 type jobLocks struct {
 	mu   sync.Mutex
 	held map[string]bool

@@ -12,16 +12,31 @@ import (
 
 func open(t testing.TB, opt data.Options) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), opt)
+	return openAt(t, filepath.Join(t.TempDir(), "blog.db"), opt)
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, opt data.Options) data.Store { return open(t, opt) })
+}
+
+// Two Stores on one file stand for two processes: a second server, or an
+// operator command. Each hears the other's changes within two seconds.
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T, opt data.Options) (data.Store, data.Store) {
+		path := filepath.Join(t.TempDir(), "blog.db")
+		first := openAt(t, path, opt)
+		return first, openAt(t, path, opt)
+	})
+}
+
+func openAt(t testing.TB, path string, opt data.Options) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, opt data.Options) data.Store { return open(t, opt) })
 }
 
 func TestReopenKeepsData(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package sqlite is the single-box data.Store: one SQLite file in WAL mode,
-// written through one connection and read through a small pool. Live events
-// are fanned out in process, so every replica must be this one process.
+// written through one connection and read through a small pool. Changes
+// made by any process on the file (another server, an operator command)
+// reach this one's Events within watchEvery: see changes.go.
 package sqlite
 
 import (
@@ -8,6 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +27,11 @@ type Store struct {
 	read  *sql.DB
 	opt   data.Options
 	feed  *feed.Feed
+	watch *watcher
 	locks jobLocks
+
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -45,6 +52,9 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %q is not a usable database file name", path)
 	}
 	opt = opt.WithDefaults()
+	if err := createPrivate(path); err != nil {
+		return nil, wrap(fmt.Errorf("sqlite: %w", err))
+	}
 	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -62,10 +72,57 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 	}
 	s.read.SetMaxOpenConns(int(opt.MaxConns))
 	if err := s.read.PingContext(ctx); err != nil {
-		s.Close()
+		s.read.Close()
+		write.Close()
 		return nil, wrap(err)
 	}
+	if err := s.startWatch(ctx, path); err != nil {
+		s.read.Close()
+		write.Close()
+		return nil, wrap(fmt.Errorf("sqlite: watch %s: %w", path, err))
+	}
 	return s, nil
+}
+
+// createPrivate creates the database file, empty and readable by its owner
+// only, if it does not exist yet: it holds subscribers' addresses. SQLite
+// gives the -wal and -shm files it makes the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// startWatch opens the watcher's own connection and starts it.
+func (s *Store) startWatch(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", path+"?"+pragmas+"&_query_only=1")
+	if err != nil {
+		return err
+	}
+	// One connection kept for good: data_version compares commits seen by
+	// that one connection.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	w, err := newWatcher(ctx, db, s.feed, s.opt.Logger)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.watch, s.stopWatch, s.watchDone = w, cancel, make(chan struct{})
+	go func() {
+		defer close(s.watchDone)
+		defer db.Close()
+		w.run(runCtx)
+	}()
+	return nil
 }
 
 // Ping answers when both pools reach the file.
@@ -80,13 +137,17 @@ func (s *Store) Ping(ctx context.Context) error {
 // more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopWatch()
+		<-s.watchDone
 		s.feed.Close()
 		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
 	})
 	return s.closeErr
 }
 
-// Events delivers this process's changes until ctx ends or the store closes.
+// Events delivers the changes made by every process on the file until ctx
+// ends or the store closes. A consumer that falls too far behind gets one
+// Resync in place of what it missed (see feed).
 func (s *Store) Events(ctx context.Context) <-chan data.Event {
 	return s.feed.Subscribe(ctx)
 }
@@ -100,6 +161,17 @@ func (s *Store) now() time.Time {
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// changeTx is inTx for a transaction that logs a change (logChange): once
+// it commits, this process's watcher looks at once, so the change is live
+// without waiting for the next tick.
+func (s *Store) changeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := s.inTx(ctx, fn)
+	if err == nil {
+		s.watch.nudge()
+	}
+	return err
+}
 
 // inTx runs fn in one immediate (write-locked) transaction.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {

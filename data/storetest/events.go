@@ -133,8 +133,23 @@ func testCrossEvents(t *testing.T, open PairOpener) {
 	c3 := add(t, second, "q", "three", author("2"))
 	wantAdded(t, ch, c2)
 	wantAdded(t, ch, c3)
+	if err := first.SetHidden(t.Context(), c.ID, false, admin); err != nil {
+		t.Fatal(err)
+	}
+	wantChanged(t, ch, c, false, false)
+	if err := first.DeleteComment(t.Context(), c2.ID, admin); err != nil {
+		t.Fatal(err)
+	}
+	wantChanged(t, ch, c2, false, true)
 	if err := first.Reset(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	wantResync(t, ch)
+	// The store that made the changes hears them too, once each.
+	own := first.Events(t.Context())
+	c4 := add(t, first, "p", "four", author("1"))
+	wantAdded(t, own, c4)
+	wantAdded(t, ch, c4)
+	wantQuiet(t, own)
+	wantQuiet(t, ch)
 }

@@ -200,3 +200,59 @@ func testNames(t *testing.T, open Opener) {
 		t.Fatalf("SetName without key = %v, want ErrKeyRequired", err)
 	}
 }
+
+// A second ban of one target never weakens the first: a permanent ban stays
+// permanent, a later end wins, and the ban kept keeps its author and reason.
+func testBanKeepsStronger(t *testing.T, open Opener) {
+	s := newEnv(t, open, noLimits())
+	ban := func(target string, until time.Time, by string) {
+		t.Helper()
+		if err := s.Ban(t.Context(), data.Ban{Target: target, Until: until, CreatedBy: by}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byTarget := func() map[string]data.Ban {
+		t.Helper()
+		bans, err := s.Bans(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]data.Ban{}
+		for _, b := range bans {
+			out[b.Target] = b
+		}
+		return out
+	}
+	const operator = "operator: spam run"
+	forGood, long, day := "SHA256:for-good", "SHA256:long", "SHA256:day"
+	ban(forGood, time.Time{}, operator)
+	ban(long, start.Add(100*365*24*time.Hour), operator)
+	ban(day, start.Add(24*time.Hour), admin)
+	s.clock.Advance(time.Minute)
+	ban(forGood, start.Add(24*time.Hour), admin) // a moderator's B
+	ban(long, start.Add(24*time.Hour), admin)
+	ban(day, start.Add(48*time.Hour), operator) // a longer one replaces it
+	got := byTarget()
+	if b := got[forGood]; !b.Until.IsZero() || b.CreatedBy != operator || !b.CreatedAt.Equal(start) {
+		t.Errorf("permanent ban after a 24h one = %+v, want it kept whole", b)
+	}
+	if b := got[long]; !b.Until.Equal(start.Add(100*365*24*time.Hour)) || b.CreatedBy != operator {
+		t.Errorf("long ban after a 24h one = %+v, want it kept whole", b)
+	}
+	if b := got[day]; !b.Until.Equal(start.Add(48*time.Hour)) || b.CreatedBy != operator || !b.CreatedAt.Equal(start.Add(time.Minute)) {
+		t.Errorf("24h ban after a 48h one = %+v, want the 48h one", b)
+	}
+	ban(day, time.Time{}, operator) // permanent beats any end
+	if b := byTarget()[day]; !b.Until.IsZero() {
+		t.Errorf("a permanent ban did not replace a timed one: %+v", b)
+	}
+	// An expired ban is no obstacle to a new, shorter one.
+	s.clock.Advance(72 * time.Hour)
+	expired := "SHA256:expired"
+	ban(expired, s.clock.Now().Add(time.Hour), admin)
+	s.clock.Advance(2 * time.Hour)
+	ban(expired, s.clock.Now().Add(time.Hour), admin)
+	if ok, err := s.Banned(t.Context(), data.Author{KeyFingerprint: expired}); err != nil || !ok {
+		t.Errorf("a new ban after an expired one does not hold: %v, %v", ok, err)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteCommentsBefore", testDeleteCommentsBefore},
 		{"Bans", testBans},
 		{"BanBlocksWrites", testBanBlocksWrites},
+		{"BanKeepsStronger", testBanKeepsStronger},
 		{"Names", testNames},
 		{"Subscribe", testSubscribe},
 		{"Unsubscribe", testUnsubscribe},
@@ -59,17 +60,33 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-// RunReplicated checks that two stores on one database act as one: events,
-// job locks and rate limits cross between them.
+// pairTest is one subtest of two stores on one database.
+type pairTest struct {
+	name string
+	fn   func(t *testing.T, open PairOpener)
+}
+
+// RunShared checks that two stores on one database see each other's
+// writes: events and rate limits cross between them. SQLite passes it with
+// two processes (or two Stores) on one file.
+func RunShared(t *testing.T, open PairOpener) {
+	runPairs(t, open, []pairTest{
+		{"EventsCrossReplicas", testCrossEvents},
+		{"RateLimitCrossReplicas", testCrossRateLimit},
+	})
+}
+
+// RunReplicated checks that two stores on one database act as one replica
+// set: what RunShared checks, and job locks that cross between them.
 func RunReplicated(t *testing.T, open PairOpener) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, open PairOpener)
-	}{
+	runPairs(t, open, []pairTest{
 		{"EventsCrossReplicas", testCrossEvents},
 		{"TryLockCrossReplicas", testCrossTryLock},
 		{"RateLimitCrossReplicas", testCrossRateLimit},
-	}
+	})
+}
+
+func runPairs(t *testing.T, open PairOpener, tests []pairTest) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
