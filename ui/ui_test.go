@@ -50,7 +50,7 @@ func testConfig(t testing.TB, n int) (*Config, data.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16), Store: st, Log: log}, st
+	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16 << 20), Store: st, Log: log}, st
 }
 
 func keyMsg(s string) tea.KeyMsg {
