@@ -123,10 +123,10 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		s.quiet.touch()
 	}
 	s.uiCfg = ui.Config{
-		Title:  cfg.Title,
-		Notice: cfg.Notice,
-		Host:   cfg.Host,
-		Posts:  lib,
+		Title:     cfg.Title,
+		Notice:    cfg.Notice,
+		Host:      cfg.Host,
+		Posts:     lib,
 		Render:    s.render,
 		Caches:    s.caches,
 		Store:     s.store,
