@@ -164,7 +164,7 @@ func (m *Model) Init() tea.Cmd {
 	if p, ok := m.cfg.Posts.Get(m.sess.Slug); ok {
 		return m.openPost(p)
 	}
-	m.setStatus("No post called "+m.sess.Slug+" here; these are the posts.", true)
+	m.setStatus("No post called "+quoted(m.sess.Slug, maxEchoColumns)+" here; these are the posts.", true)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"blog/data"
 	"blog/data/sqlite"
@@ -212,5 +213,42 @@ func TestReadersSharePostAndThreadLines(t *testing.T) {
 	}
 	if c := open("SHA256:c"); &c.reader.thread.lines[0] != &rb.thread.lines[0] {
 		t.Error("a reader opening later does not reuse the drawing")
+	}
+}
+
+// A slug from the command line (ssh -t host read SLUG) is shown on one
+// line, cleaned and shortened: it may carry escape sequences.
+func TestUnknownSlugIsEchoedClean(t *testing.T) {
+	cfg, _ := testConfig(t, 0)
+	slug := "x\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202e\u200b\u3164\n" + strings.Repeat("long", 500)
+	m := New(cfg, Session{Slug: slug, Look: Look{Profile: termenv.TrueColor, Dark: true}, Width: 80, Height: 24})
+	drain(m, m.Init())
+	v := m.View()
+	status := ""
+	for _, l := range strings.Split(ansi.Strip(v), "\n") {
+		if strings.Contains(l, "No post called") {
+			status = l
+		}
+	}
+	if !strings.Contains(status, `No post called "x`) || !strings.Contains(status, "…") {
+		t.Fatalf("status line %q", status)
+	}
+	for _, bad := range []string{"]52", "[2J", "\u202e", "\u200b", "\u3164", "cm0g"} {
+		if strings.Contains(v, bad) {
+			t.Errorf("the view holds %q from the slug", bad)
+		}
+	}
+	if strings.Count(v, "\x1b]") > 0 {
+		t.Error("an OSC sequence reached the view")
+	}
+}
+
+func TestFilterIsBounded(t *testing.T) {
+	cfg, _ := testConfig(t, 0)
+	m := New(cfg, Session{Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 24})
+	press(m, "/")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("é", 10000))})
+	if len(m.home.filter) > maxFilterBytes || !utf8.ValidString(m.home.filter) || m.home.filter == "" {
+		t.Fatalf("filter of %d bytes", len(m.home.filter))
 	}
 }
