@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/unicode/rangetable"
 )
 
 // Raw size caps, checked before anything scans the input, so that a huge
@@ -306,19 +307,34 @@ const (
 // controls, zero-width spaces and joiners, soft hyphen, invisible
 // operators, interlinear annotation, tag characters, the Mongolian vowel
 // separator, ...), the other default-ignorable code points (Hangul
-// fillers, the combining grapheme joiner, ...) and variation selectors.
-// clean keeps two kinds where they mean something: a joiner between two
-// letters or emoji (emoji sequences, Persian and Indic text) and a
-// variation selector right after a visible character.
+// fillers, Khmer inherent vowels, ...) and variation selectors. clean
+// keeps two kinds where they mean something: a joiner between two letters
+// or emoji (emoji sequences, Persian and Indic text) and a variation
+// selector right after a visible character.
+//
+// The combining grapheme joiner is default-ignorable too, but NFC itself
+// inserts it to break very long runs of combining marks; like any mark it
+// only hangs on the character before it, so it stays.
 func invisible(r rune) bool {
-	// The combining grapheme joiner is default-ignorable, but NFC itself
-	// inserts it to break very long runs of combining marks; like any
-	// mark it only hangs on the character before it.
-	if r < 0xAD || r == '\u034F' {
-		return false
+	if r < 0x10000 {
+		return bmpInvisible[r/64]&(1<<(r%64)) != 0
 	}
-	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+	return unicode.Is(invisibles, r)
 }
+
+var invisibles = rangetable.Merge(unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+
+// bmpInvisible is invisibles for the Basic Multilingual Plane as a bit
+// set, so that drawing a comment costs no table search a character.
+var bmpInvisible = func() (set [0x10000 / 64]uint64) {
+	for _, rg := range invisibles.R16 {
+		for r := uint32(rg.Lo); r <= uint32(rg.Hi); r += uint32(rg.Stride) {
+			set[r/64] |= 1 << (r % 64)
+		}
+	}
+	set[0x034F/64] &^= 1 << (0x034F % 64) // the combining grapheme joiner stays
+	return set
+}()
 
 // joins reports whether a joiner next to r may join something: letters,
 // marks (a virama, an emoji's variation selector) and symbols (emoji).
@@ -384,18 +400,21 @@ func clean(s string, oneLine bool) string {
 		case r == '\t':
 			b.WriteString(tab)
 			prev = ' '
-		case r == zwj, r == zwnj:
-			b.WriteRune(r) // tidyJoiners decides
-			prev = r
-		case unicode.Is(unicode.Variation_Selector, r):
-			// Only right after a character it can vary: no runs of them,
-			// none after a space, a joiner or at the start.
-			if prev != 0 && !blank(prev) && !invisible(prev) {
-				b.WriteRune(r)
-				prev = r
-			}
-		case r == utf8.RuneError && size == 1, unicode.IsControl(r), invisible(r):
+		case r == utf8.RuneError && size == 1, unicode.IsControl(r):
 			// drop
+		case invisible(r):
+			switch {
+			case r == zwj, r == zwnj:
+				b.WriteRune(r) // tidyJoiners decides
+				prev = r
+			case unicode.Is(unicode.Variation_Selector, r):
+				// Only right after a character it can vary: no runs of
+				// them, none after a space, a joiner or at the start.
+				if prev != 0 && !blank(prev) && !invisible(prev) {
+					b.WriteRune(r)
+					prev = r
+				}
+			}
 		default:
 			b.WriteRune(r)
 			prev = r

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // short abbreviates s for failure messages.
@@ -347,6 +348,17 @@ func BenchmarkSanitizeCommentASCII(b *testing.B) {
 	for b.Loop() {
 		if _, err := SanitizeComment(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// invisible answers from a bit set for the Basic Multilingual Plane; it
+// must agree with the tables it was made from.
+func TestInvisibleBitSetMatchesTables(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := r != '\u034F' && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+		if invisible(r) != want {
+			t.Fatalf("invisible(%U) = %v", r, !want)
 		}
 	}
 }

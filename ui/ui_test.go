@@ -252,3 +252,50 @@ func TestFilterIsBounded(t *testing.T) {
 		t.Fatalf("filter of %d bytes", len(m.home.filter))
 	}
 }
+
+// Every keyed comment shows its key tag beside the name, a moderator's a
+// badge too; at 40 columns with the longest name and a moderator's actions
+// on the selected comment, both still show and every line fits.
+func TestBadgeAndKeyTagBesideNames(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	const modKey = "SHA256:M0dKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	cfg.Moderator = func(fp string) bool { return fp == modKey }
+	cfg.Caches = NewCaches(CacheBudgets{})
+	long := strings.Repeat("W", data.MaxNameRunes)
+	for _, c := range []data.NewComment{
+		{Name: "ada", Body: "from the moderator", Author: data.Author{KeyFingerprint: modKey}},
+		{Name: "ada", Body: "from someone else", Author: data.Author{KeyFingerprint: "SHA256:0therKeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"}},
+		{Name: long, Body: "long name", Author: data.Author{KeyFingerprint: "SHA256:L0ngKeyCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"}},
+	} {
+		c.PostSlug = benchPost
+		if _, err := st.AddComment(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []int{40, 100} {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: w, Height: 30, Admin: true, Author: data.Author{KeyFingerprint: modKey}})
+		drain(m, m.Init())
+		press(m, "n", "n", "n") // the long name selected, with the moderator's actions
+		lines := m.reader.thread.lines
+		text := ansi.Strip(strings.Join(lines, "\n"))
+		for _, want := range []string{"ada [mod] #M0dKey", "ada #0therK", "#L0ngKe", "H hide · B ban · d delete"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%d columns: no %q in\n%s", w, want, text)
+			}
+		}
+		if strings.Count(text, "[mod]") != 1 {
+			t.Errorf("%d columns: %d badges, want 1", w, strings.Count(text, "[mod]"))
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) > m.contentWidth() {
+				t.Errorf("%d columns: line of %d: %q", w, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
+	}
+	// Comments without a key (written before keys were needed) show no tag.
+	m := New(cfg, Session{Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 24})
+	head := ansi.Strip(commentHead(m.st, "old", "", false, "yesterday", 78))
+	if head != "old · yesterday" {
+		t.Errorf("keyless head %q", head)
+	}
+}
