@@ -190,7 +190,7 @@ func TestAbuseReadSlugEchoFiltered(t *testing.T) {
 // stays within them plus a margin, and /metrics says what each holds.
 func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	budgets := server.CacheBudgets{
-		Render:   2 << 20,
+		Render: 2 << 20,
 		// Room for one session's thread, so its pages are drawn once.
 		Drawings: ui.CacheBudgets{Blocks: 2 << 20, Drawings: 2 << 20, Frames: 512 << 10},
 		Comments: 2 << 20,
