@@ -189,9 +189,10 @@ func TestAbuseReadSlugEchoFiltered(t *testing.T) {
 // bounded in bytes: with small budgets, the heap after everyone has gone
 // stays within them plus a margin, and /metrics says what each holds.
 func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
+	// The comment drawings have room for one session's thread, so that
+	// its pages are drawn once.
 	budgets := server.CacheBudgets{
-		Render: 2 << 20,
-		// Room for one session's thread, so its pages are drawn once.
+		Render:   2 << 20,
 		Drawings: ui.CacheBudgets{Blocks: 2 << 20, Drawings: 2 << 20, Frames: 512 << 10},
 		Comments: 2 << 20,
 	}
@@ -199,10 +200,7 @@ func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	const shortPost = "welcome"
 	ts := startServer(t, serverOpts{caches: budgets, limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20}})
 	author := data.Author{KeyFingerprint: sshFingerprint(newKey(t)), IP: "127.0.0.1"}
-	long := strings.Repeat("漢字かな交じり文の長い感想", data.MaxCommentRunes/12+1)[:0]
-	for utf8.RuneCountInString(long) < data.MaxCommentRunes {
-		long += "長"
-	}
+	long := string([]rune(strings.Repeat("漢字かな交じり文の長い感想", data.MaxCommentRunes/12+1))[:data.MaxCommentRunes])
 	for i := range 150 {
 		if _, err := ts.store.AddComment(context.Background(), data.NewComment{PostSlug: shortPost, Name: "reader " + strconv.Itoa(i), Body: long, Author: author}); err != nil {
 			t.Fatal(err)
