@@ -296,6 +296,17 @@ func Displayable(s string) string {
 	return clean(strings.ToValidUTF8(s, "\uFFFD"), false)
 }
 
+// DisplayName is a stored name made safe to show, like Displayable, on one
+// line; a name with nothing visible left (one stored before a rule that
+// now removes its characters) shows as DefaultName.
+func DisplayName(name string) string {
+	name = strings.Join(strings.FieldsFunc(Displayable(name), blank), " ")
+	if !hasVisible(name) {
+		return DefaultName
+	}
+	return name
+}
+
 const (
 	zwnj = '\u200C' // ZERO WIDTH NON-JOINER
 	zwj  = '\u200D' // ZERO WIDTH JOINER

@@ -362,3 +362,16 @@ func TestInvisibleBitSetMatchesTables(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	for in, want := range map[string]string{
+		"ada":                 "ada",
+		"\u3164\u115f":        DefaultName, // stored before fillers were removed
+		"a\nb\x1b[2J\u202e c": "a b c",
+		"":                    DefaultName,
+	} {
+		if got := DisplayName(in); got != want {
+			t.Errorf("DisplayName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

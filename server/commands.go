@@ -194,7 +194,7 @@ type commentJSON struct {
 // authorLabel is a comment's author as the interface shows it: the name,
 // a moderator's badge and the key tag that tells two "ada"s apart.
 func (s *Server) authorLabel(c data.Comment) string {
-	label := data.Displayable(c.AuthorName)
+	label := data.DisplayName(c.AuthorName)
 	if s.uiCfg.Moderator(c.AuthorKey) {
 		label += " [mod]"
 	}

@@ -399,7 +399,7 @@ func commentHead(st *Styles, name, key string, mod bool, when string, w int) str
 		mark += " " + st.Dim.Render("#"+tag)
 	}
 	when = " · " + when
-	name = data.Displayable(name)
+	name = data.DisplayName(name)
 	room := w - ansi.StringWidth(mark) - ansi.StringWidth(when)
 	if room < 8 {
 		when, room = "", w-ansi.StringWidth(mark)
