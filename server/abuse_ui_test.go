@@ -239,7 +239,7 @@ func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	if grown > total+10<<20 { // unbounded, it grew by 29 MB
 		t.Errorf("heap grew %d MB after 40 sessions left; the caches' budgets are %d MB", grown>>20, total>>20)
 	}
-	for name, budget := range map[string]int64{"render": budgets.Render, "comments": budgets.Drawings.Blocks, "threads": budgets.Drawings.Drawings, "thread_frames": budgets.Drawings.Frames, "comment_pages": budgets.Comments} {
+	for name, budget := range map[string]int64{"render": budgets.Render, "comment_drawings": budgets.Drawings.Blocks, "thread_drawings": budgets.Drawings.Drawings, "thread_frames": budgets.Drawings.Frames, "comment_pages": budgets.Comments} {
 		b := metricValue(t, ts, `blog_cache_bytes{cache="`+name+`"}`)
 		n := metricValue(t, ts, `blog_cache_entries{cache="`+name+`"}`)
 		if b <= 0 || b > float64(budget) || n < 1 {

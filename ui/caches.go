@@ -68,8 +68,8 @@ func NewCaches(b CacheBudgets) *Caches {
 // Sizes reports each cache's bytes and entries.
 func (c *Caches) Sizes() []CacheSize {
 	return []CacheSize{
-		{"comments", c.blocks.Bytes(), c.blocks.Len()},
-		{"threads", c.drawings.Bytes(), c.drawings.Len()},
+		{"comment_drawings", c.blocks.Bytes(), c.blocks.Len()},
+		{"thread_drawings", c.drawings.Bytes(), c.drawings.Len()},
 		{"thread_frames", c.frames.Bytes(), c.frames.Len()},
 	}
 }
