@@ -9,7 +9,9 @@ import (
 
 	"github.com/charmbracelet/x/ansi/parser"
 	"golang.org/x/net/idna"
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/unicode/rangetable"
 )
 
 // Raw size caps, checked before anything scans the input, so that a huge
@@ -29,6 +31,8 @@ const (
 	reasonEmpty       = "is empty"
 	reasonNotEmail    = "doesn't look like an email address"
 	reasonEmailName   = "use just the address, without a name"
+	reasonInvisible   = "has no visible characters"
+	reasonReserved    = "is reserved for the blog's staff; please choose another"
 )
 
 func invalid(field, reason string) error {
@@ -50,8 +54,10 @@ func tooLongRaw(field string, n, limit int) error {
 //
 // Escape sequences (CSI, OSC, DCS, ..., in 7-bit and C1 form) are removed
 // whole; other control characters except '\n' are removed; "\r\n" and a lone
-// '\r' become '\n'; a tab becomes 4 spaces; bidi controls and zero-width
-// characters are removed; the text is NFC-normalised; trailing spaces on each
+// '\r' become '\n'; a tab becomes 4 spaces; invisible characters are removed
+// (see invisible; joiners are kept where they join two letters or emoji, a
+// variation selector right after a visible character); the text is
+// NFC-normalised; trailing spaces on each
 // line, leading and trailing blank lines, and blank lines beyond 2 in a row
 // are dropped. The result has between 1 and MaxCommentRunes runes.
 func SanitizeComment(s string) (string, error) {
@@ -75,7 +81,10 @@ func SanitizeComment(s string) (string, error) {
 // SanitizeName checks and cleans a display name like SanitizeComment (Field
 // "name"), but every run of white space, newlines and tabs included, becomes
 // one space and the name is trimmed. An empty or all-space name becomes
-// DefaultName. The result has at most MaxNameRunes runes.
+// DefaultName; any other name must keep at least one visible character
+// (Hangul fillers, for one, are removed as invisible) and must not read as
+// a staff title (see reservedName). The result has at most MaxNameRunes
+// runes.
 func SanitizeName(s string) (string, error) {
 	const field = "name"
 	if len(s) > maxNameBytes {
@@ -84,14 +93,86 @@ func SanitizeName(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", invalid(field, reasonInvalidUTF8)
 	}
-	t := strings.Join(strings.Fields(norm.NFC.String(clean(s, true))), " ")
-	if t == "" {
+	if strings.TrimSpace(s) == "" {
 		return DefaultName, nil
+	}
+	t := strings.Join(strings.FieldsFunc(norm.NFC.String(clean(s, true)), blank), " ")
+	t = tidyJoiners(t) // the joiners beside a removed space join nothing now
+	if !hasVisible(t) {
+		return "", invalid(field, reasonInvisible)
 	}
 	if n := utf8.RuneCountInString(t); n > MaxNameRunes {
 		return "", tooLong(field, n, MaxNameRunes)
 	}
+	if reservedName(t) {
+		return "", invalid(field, reasonReserved)
+	}
 	return t, nil
+}
+
+// blank reports what separates the words of a name: white space and the
+// Braille blank, which draws nothing but is not white space.
+func blank(r rune) bool { return unicode.IsSpace(r) || r == '\u2800' }
+
+// hasVisible reports whether s has a character that draws something on
+// its own: not a space, a mark, a joiner or a variation selector.
+func hasVisible(s string) bool {
+	for _, r := range s {
+		if !blank(r) && !unicode.IsMark(r) && !invisible(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// reservedNames are titles no commenter may take, so none can pass for
+// the blog's staff; a moderator's comments carry a badge instead.
+var reservedNames = map[string]bool{
+	"admin": true, "administrator": true, "moderator": true, "mod": true,
+	"operator": true, "root": true, "sysop": true, "system": true,
+	"staff": true, "owner": true,
+}
+
+// badgeWords may not appear even as one word of a longer name, so that no
+// "ada [mod]" imitates the badge shown beside a moderator's name.
+var badgeWords = map[string]bool{"admin": true, "administrator": true, "moderator": true, "mod": true}
+
+// lookalikes maps characters that pass for a Latin letter in a name to
+// that letter, after case folding and compatibility decomposition: digits
+// and signs ("adm1n"), Cyrillic and Greek homoglyphs, and l for i (the
+// reserved words have no l).
+var lookalikes = strings.NewReplacer(
+	"0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "8", "b",
+	"@", "a", "$", "s", "!", "i", "|", "i", "l", "i", "ı", "i",
+	"а", "a", "в", "b", "е", "e", "і", "i", "ј", "j", "к", "k", "м", "m",
+	"н", "h", "о", "o", "р", "p", "с", "c", "т", "t", "у", "y", "х", "x",
+	"ѕ", "s", "ԁ", "d", "һ", "h", "ɑ", "a", "α", "a", "ο", "o", "ι", "i",
+	"ν", "v", "ρ", "p", "τ", "t", "κ", "k", "μ", "u", "ѵ", "v",
+)
+
+var fold = cases.Fold()
+
+// reservedName reports whether name reads as a reserved title: compared
+// after NFKC (full-width letters), case folding, removing accents and
+// mapping lookalikes, either as a whole with every non-letter dropped
+// ("a d m i n", "Adm1n") or, for the badge words, word by word.
+func reservedName(name string) bool {
+	s := norm.NFKD.String(fold.String(norm.NFKC.String(name)))
+	s = lookalikes.Replace(strings.Map(func(r rune) rune {
+		if unicode.IsMark(r) || invisible(r) {
+			return -1
+		}
+		return r
+	}, s))
+	var all strings.Builder
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if badgeWords[w] {
+			return true
+		}
+		all.WriteString(w)
+	}
+	joined := all.String()
+	return reservedNames[joined] || reservedNames[strings.NewReplacer("rn", "m", "vv", "w").Replace(joined)]
 }
 
 // NormalizeEmail validates and normalises an address (Field "email"). Only a
@@ -209,32 +290,96 @@ func normalizeDomain(d string) (string, bool) {
 // Displayable makes stored text safe to print into a terminal again (defence
 // in depth at render time). Invalid UTF-8 becomes U+FFFD; escape sequences
 // are removed whole; "\r\n" and '\r' become '\n'; a tab becomes 4 spaces;
-// every other control character, bidi control and zero-width character is
-// removed. It does not normalise or trim.
+// every other control character and invisible character is removed (as in
+// SanitizeComment). It does not normalise or trim.
 func Displayable(s string) string {
 	return clean(strings.ToValidUTF8(s, "\uFFFD"), false)
 }
 
-// invisible reports the bidi controls and zero-width characters that are
-// removed everywhere: they can reorder or hide what a reader sees.
-func invisible(r rune) bool {
-	switch {
-	case r == 0x061C, // ARABIC LETTER MARK
-		r == 0x200E, r == 0x200F, // LRM, RLM
-		0x202A <= r && r <= 0x202E, // LRE, RLE, PDF, LRO, RLO
-		0x2066 <= r && r <= 0x2069, // LRI, RLI, FSI, PDI
-		0x200B <= r && r <= 0x200D, // ZWSP, ZWNJ, ZWJ
-		r == 0x2060,                // WORD JOINER
-		r == 0xFEFF:                // ZERO WIDTH NO-BREAK SPACE (BOM)
-		return true
+// DisplayName is a stored name made safe to show, like Displayable, on one
+// line; a name with nothing visible left (one stored before a rule that
+// now removes its characters) shows as DefaultName.
+func DisplayName(name string) string {
+	name = strings.Join(strings.FieldsFunc(Displayable(name), blank), " ")
+	if !hasVisible(name) {
+		return DefaultName
 	}
-	return false
+	return name
 }
 
-// clean removes escape sequences, control characters (except line breaks),
-// bidi controls and zero-width characters from s, which must be valid UTF-8.
-// Line breaks ("\r\n", '\r', '\n', U+2028, U+2029) become '\n', or a space
-// when oneLine; a tab becomes 4 spaces, or one space when oneLine. The result
+const (
+	zwnj = '\u200C' // ZERO WIDTH NON-JOINER
+	zwj  = '\u200D' // ZERO WIDTH JOINER
+)
+
+// invisible reports the characters that draw nothing and are removed
+// everywhere, since they can hide or reorder what a reader sees, or make
+// two names look alike: the format characters (Unicode category Cf: bidi
+// controls, zero-width spaces and joiners, soft hyphen, invisible
+// operators, interlinear annotation, tag characters, the Mongolian vowel
+// separator, ...), the other default-ignorable code points (Hangul
+// fillers, Khmer inherent vowels, ...) and variation selectors. clean
+// keeps two kinds where they mean something: a joiner between two letters
+// or emoji (emoji sequences, Persian and Indic text) and a variation
+// selector right after a visible character.
+//
+// The combining grapheme joiner is default-ignorable too, but NFC itself
+// inserts it to break very long runs of combining marks; like any mark it
+// only hangs on the character before it, so it stays.
+func invisible(r rune) bool {
+	if r < 0x10000 {
+		return bmpInvisible[r/64]&(1<<(r%64)) != 0
+	}
+	return unicode.Is(invisibles, r)
+}
+
+var invisibles = rangetable.Merge(unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+
+// bmpInvisible is invisibles for the Basic Multilingual Plane as a bit
+// set, so that drawing a comment costs no table search a character.
+var bmpInvisible = func() (set [0x10000 / 64]uint64) {
+	for _, rg := range invisibles.R16 {
+		for r := uint32(rg.Lo); r <= uint32(rg.Hi); r += uint32(rg.Stride) {
+			set[r/64] |= 1 << (r % 64)
+		}
+	}
+	set[0x034F/64] &^= 1 << (0x034F % 64) // the combining grapheme joiner stays
+	return set
+}()
+
+// joins reports whether a joiner next to r may join something: letters,
+// marks (a virama, an emoji's variation selector) and symbols (emoji).
+func joins(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.M, unicode.So, unicode.Sk) && !invisible(r) || unicode.Is(unicode.Variation_Selector, r)
+}
+
+// tidyJoiners keeps ZWJ and ZWNJ only between two runes that joins allows
+// (one joiner of a doubled pair goes).
+func tidyJoiners(s string) string {
+	if !strings.ContainsRune(s, zwj) && !strings.ContainsRune(s, zwnj) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	var prev rune // last rune kept; 0 at the start
+	for i, r := range s {
+		if r == zwj || r == zwnj {
+			next, n := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if prev == 0 || n == 0 || !joins(prev) || !joins(next) {
+				continue
+			}
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
+
+// clean removes escape sequences, control characters (except line breaks)
+// and invisible characters from s, which must be valid UTF-8, keeping
+// joiners and variation selectors where they belong (see invisible). Line
+// breaks ("\r\n", '\r', '\n', U+2028, U+2029) become '\n', or a space when
+// oneLine; a tab becomes 4 spaces, or one space when oneLine. The result
 // is valid UTF-8 and clean is idempotent.
 func clean(s string, oneLine bool) string {
 	if plain(s) {
@@ -249,6 +394,7 @@ func clean(s string, oneLine bool) string {
 	if oneLine {
 		nl, tab = " ", " "
 	}
+	var prev rune // last rune written; 0 at the start
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
@@ -258,17 +404,34 @@ func clean(s string, oneLine bool) string {
 				i++
 			}
 			b.WriteString(nl)
+			prev = '\n'
 		case r == '\n', r == '\u2028', r == '\u2029':
 			b.WriteString(nl)
+			prev = '\n'
 		case r == '\t':
 			b.WriteString(tab)
-		case r == utf8.RuneError && size == 1, unicode.IsControl(r), invisible(r):
+			prev = ' '
+		case r == utf8.RuneError && size == 1, unicode.IsControl(r):
 			// drop
+		case invisible(r):
+			switch {
+			case r == zwj, r == zwnj:
+				b.WriteRune(r) // tidyJoiners decides
+				prev = r
+			case unicode.Is(unicode.Variation_Selector, r):
+				// Only right after a character it can vary: no runs of
+				// them, none after a space, a joiner or at the start.
+				if prev != 0 && !blank(prev) && !invisible(prev) {
+					b.WriteRune(r)
+					prev = r
+				}
+			}
 		default:
 			b.WriteRune(r)
+			prev = r
 		}
 	}
-	return b.String()
+	return tidyJoiners(b.String())
 }
 
 // plain reports whether s is printable ASCII and '\n' only, which clean

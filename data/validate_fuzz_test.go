@@ -28,8 +28,36 @@ func checkSafe(t *testing.T, what, s string, newlines bool) {
 			t.Fatalf("%s: C0 control %U in %q", what, r, s)
 		case 0x80 <= r && r <= 0x9f:
 			t.Fatalf("%s: C1 control %U in %q", what, r, s)
+		}
+	}
+	checkInvisibles(t, what, s)
+}
+
+// checkInvisibles fails on an invisible character in s, but for a joiner
+// between two runes that may join and a variation selector right after a
+// visible character.
+func checkInvisibles(t *testing.T, what, s string) {
+	t.Helper()
+	rs := []rune(s)
+	for i, r := range rs {
+		var prev, next rune
+		if i > 0 {
+			prev = rs[i-1]
+		}
+		if i+1 < len(rs) {
+			next = rs[i+1]
+		}
+		switch {
+		case r == zwj || r == zwnj:
+			if prev == 0 || !joins(prev) || !joins(next) {
+				t.Fatalf("%s: joiner %U joins nothing in %q", what, r, s)
+			}
+		case unicode.Is(unicode.Variation_Selector, r):
+			if prev == 0 || blank(prev) || invisible(prev) {
+				t.Fatalf("%s: variation selector %U after %U in %q", what, r, prev, s)
+			}
 		case invisible(r):
-			t.Fatalf("%s: bidi or zero-width %U in %q", what, r, s)
+			t.Fatalf("%s: invisible %U in %q", what, r, s)
 		}
 	}
 }
@@ -215,7 +243,9 @@ var soupTokens = []string{
 	"\u201c", "\U0001F700", "\u05dc", "\u0100", "é", "🙂", "日",
 	"\u0301", "\u0327", "\u0344", "\u0f73", "e", "a", "A", "0", "-", ".", "@", "xn--", "com",
 	" ", "  ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2028", "\u2029", "\u2000",
-	"\u202e", "\u2066", "\u200b", "\u200d", "\ufeff", "\u061c",
+	"\u202e", "\u2066", "\u200b", "\u200d", "\u200c", "\ufeff", "\u061c",
+	"\ufe0f", "\U000E0100", "\u00ad", "\u3164", "\u115f", "\uffa0", "\U000E0041", "\u180e", "\u2061",
+	"\ufff9", "\u2800", "\u034f", "\U0001F468", "\U0001F3FD", "م", "क", "्", "1", "l", "d", "m", "n", "i", "о",
 	"\x00", "\x7f", "\x18", "\x1a", "\xff", "\xc3", "\xe2\x80", "<", ">", "\"", "(",
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // short abbreviates s for failure messages.
@@ -68,7 +69,23 @@ var commentTests = []struct {
 	{name: "bidi embeddings", in: "\u202aa\u202bb\u202cc\u202dd", want: "abcd"},
 	{name: "bidi isolates", in: "\u2066a\u2067b\u2068c\u2069", want: "abc"},
 	{name: "bidi marks", in: "a\u200eb\u200fc\u061cd", want: "abcd"},
-	{name: "zero width", in: "a\u200bb\u200cc\u200dd\u2060e\ufefff", want: "abcdef"},
+	{name: "zero width", in: "\u200da\u200bb\u2060c\ufeffd\u200c", want: "abcd"},
+	{name: "joiners stripped where they join nothing", in: "\u200d\u200cx \u200d y\u200d\n\u200cz!\u200d?", want: "x  y\nz!?"},
+	{name: "doubled joiner", in: "a\u200d\u200d\u200cb", want: "a\u200cb"},
+	{name: "emoji ZWJ family", in: "\U0001F468\u200D\U0001F469\u200D\U0001F467", want: "\U0001F468\u200D\U0001F469\u200D\U0001F467"},
+	{name: "emoji ZWJ technologist", in: "\U0001F9D1\U0001F3FD\u200D\U0001F4BB", want: "\U0001F9D1\U0001F3FD\u200D\U0001F4BB"},
+	{name: "emoji rainbow flag with VS16", in: "\U0001F3F3\uFE0F\u200D\U0001F308", want: "\U0001F3F3\uFE0F\u200D\U0001F308"},
+	{name: "Persian ZWNJ", in: "می\u200Cخواهم", want: "می\u200Cخواهم"},
+	{name: "Devanagari ZWJ after virama", in: "क्\u200Dष", want: "क्\u200Dष"},
+	{name: "variation selector kept after a character", in: "\u2764\uFE0F ok", want: "\u2764\uFE0F ok"},
+	{name: "variation selectors alone or in runs", in: "\uFE0Fa\uFE0F\uFE0F\uFE0F \uFE0Fb\U000E0100\U000E0101", want: "a\uFE0F b\U000E0100"},
+	{name: "soft hyphen", in: "in\u00advisible", want: "invisible"},
+	{name: "Hangul fillers", in: "a\u3164b\u115Fc\u1160d\uFFA0e", want: "abcde"},
+	{name: "tag characters", in: "a\U000E0001\U000E0041\U000E007Fb\U000E0000", want: "ab"},
+	{name: "Mongolian vowel separator", in: "a\u180Eb", want: "ab"},
+	{name: "invisible operators", in: "a\u2061b\u2062c\u2063d\u2064e", want: "abcde"},
+	{name: "interlinear annotation", in: "a\uFFF9b\uFFFAc\uFFFBd", want: "abcd"},
+	{name: "other default-ignorables", in: "a\u2065b\u17B4c\u206Ad\U0001D173e", want: "abcde"},
 	{name: "NFC", in: "Cafe\u0301", want: "Café"},
 	{name: "trailing spaces", in: "a  \nb\t\nc\u00a0", want: "a\nb\nc"},
 	{name: "indentation kept", in: "code:\n    x := 1\n\tif x {", want: "code:\n    x := 1\n    if x {"},
@@ -144,11 +161,38 @@ var nameTests = []struct {
 	{name: "OSC 8", in: "\x1b]8;;http://evil\x07Ann\x1b]8;;\x07", want: "Ann"},
 	{name: "C1 CSI", in: "\u009b2JAnn", want: "Ann"},
 	{name: "bidi", in: "Ann\u202eeeL", want: "AnneeL"},
-	{name: "zero width", in: "A\u200bn\u200dn", want: "Ann"},
+	{name: "zero width", in: "A\u200bn\u200d n\u200c", want: "An n"},
+	{name: "joiner in a name", in: "\U0001F469\u200D\U0001F4BB Ann", want: "\U0001F469\u200D\U0001F4BB Ann"},
+	{name: "Hangul filler only", in: "\u3164", reason: "has no visible characters"},
+	{name: "Hangul fillers around", in: "\u3164\uFFA0Ann\u115F\u1160", want: "Ann"},
+	{name: "Braille blank", in: "\u2800 \u2800", reason: "has no visible characters"},
+	{name: "Braille blank between words", in: "Ann\u2800Lee", want: "Ann Lee"},
+	{name: "joiners only", in: "\u200d\u200c\u200d", reason: "has no visible characters"},
+	{name: "marks only", in: "\u0301\u0308", reason: "has no visible characters"},
+	{name: "tag characters only", in: "\U000E0041\U000E0042", reason: "has no visible characters"},
+	{name: "soft hyphens only", in: "\u00ad\u00ad", reason: "has no visible characters"},
+	{name: "reserved", in: "admin", reason: "is reserved"},
+	{name: "reserved upper case and space", in: "ADMIN ", reason: "is reserved"},
+	{name: "reserved with digits", in: "Adm1n", reason: "is reserved"},
+	{name: "reserved spaced out", in: "a d m i n", reason: "is reserved"},
+	{name: "reserved full width", in: "Ａｄｍｉｎ", reason: "is reserved"},
+	{name: "reserved with accents", in: "Ädmîn", reason: "is reserved"},
+	{name: "reserved Cyrillic lookalikes", in: "аdmіn", reason: "is reserved"},
+	{name: "reserved rn for m", in: "adrnin", reason: "is reserved"},
+	{name: "reserved l for i", in: "ADMlN", reason: "is reserved"},
+	{name: "reserved punctuation", in: "r.o.o.t", reason: "is reserved"},
+	{name: "reserved zero for o", in: "R00T", reason: "is reserved"},
+	{name: "reserved with invisible", in: "mod\u00aderator", reason: "is reserved"},
+	{name: "reserved others", in: "Sys0p", reason: "is reserved"},
+	{name: "badge imitated", in: "ada [mod]", reason: "is reserved"},
+	{name: "title in a name", in: "Admin Ada", reason: "is reserved"},
+	{name: "long S folds", in: "ſyſtem", reason: "is reserved"},
+	{name: "words containing a title are fine", in: "Badminton Modern", want: "Badminton Modern"},
+	{name: "rooted is fine", in: "Rooted Owners Club", want: "Rooted Owners Club"},
 	{name: "NFC", in: "Jose\u0301", want: "José"},
 	{name: "empty", in: "", want: DefaultName},
 	{name: "all space", in: " \t\n ", want: DefaultName},
-	{name: "only escapes", in: "\x1b[31m\u200b", want: DefaultName},
+	{name: "only escapes", in: "\x1b[31m\u200b", reason: "has no visible characters"},
 	{name: "32 runes", in: strings.Repeat("n", 32), want: strings.Repeat("n", 32)},
 	{name: "32 multi-byte runes", in: strings.Repeat("名", 32), want: strings.Repeat("名", 32)},
 	{name: "33 runes", in: strings.Repeat("n", 33), reason: "is too long: 33 characters, the limit is 32"},
@@ -266,7 +310,9 @@ func TestDisplayable(t *testing.T) {
 		{"tab", "a\tb", "a    b"},
 		{"CR", "a\r\nb\rc", "a\nb\nc"},
 		{"controls", "a\x00\x07\x08\x7f\u0085b", "ab"},
-		{"bidi and zero width", "a\u202e\u2066\u200b\u200d\ufeffb", "ab"},
+		{"bidi and zero width", "\u200da\u202e\u2066\u200b\ufeffb\u200d", "ab"},
+		{"joiners kept where they join", "\U0001F468\u200D\U0001F469 می\u200Cخواهم", "\U0001F468\u200D\U0001F469 می\u200Cخواهم"},
+		{"new invisibles", "a\u00ad\u3164\U000E0041\u180E\u2061\uFFF9b", "ab"},
 		{"invalid UTF-8", "a\xffb\xc3", "a\ufffdb\ufffd"},
 		{"raw 8-bit CSI becomes U+FFFD", "\x9b31m", "\ufffd31m"},
 	}
@@ -302,6 +348,30 @@ func BenchmarkSanitizeCommentASCII(b *testing.B) {
 	for b.Loop() {
 		if _, err := SanitizeComment(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// invisible answers from a bit set for the Basic Multilingual Plane; it
+// must agree with the tables it was made from.
+func TestInvisibleBitSetMatchesTables(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := r != '\u034F' && unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+		if invisible(r) != want {
+			t.Fatalf("invisible(%U) = %v", r, !want)
+		}
+	}
+}
+
+func TestDisplayName(t *testing.T) {
+	for in, want := range map[string]string{
+		"ada":                 "ada",
+		"\u3164\u115f":        DefaultName, // stored before fillers were removed
+		"a\nb\x1b[2J\u202e c": "a b c",
+		"":                    DefaultName,
+	} {
+		if got := DisplayName(in); got != want {
+			t.Errorf("DisplayName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

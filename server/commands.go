@@ -188,10 +188,25 @@ func (s *Server) cmdRead(sess ssh.Session, args []string) int {
 }
 
 type commentJSON struct {
-	ID      int64     `json:"id"`
-	Author  string    `json:"author"`
-	Body    string    `json:"body"`
-	Created time.Time `json:"created"`
+	ID        int64     `json:"id"`
+	Author    string    `json:"author"`
+	KeyTag    string    `json:"key_tag,omitempty"`
+	Moderator bool      `json:"moderator,omitempty"`
+	Body      string    `json:"body"`
+	Created   time.Time `json:"created"`
+}
+
+// authorLabel is a comment's author as the interface shows it: the name,
+// a moderator's badge and the key tag that tells two "ada"s apart.
+func (s *Server) authorLabel(c data.Comment) string {
+	label := data.DisplayName(c.AuthorName)
+	if s.uiCfg.Moderator(c.AuthorKey) {
+		label += " [mod]"
+	}
+	if tag := data.KeyTag(c.AuthorKey); tag != "" {
+		label += " #" + tag
+	}
+	return label
 }
 
 func (s *Server) cmdComments(sess ssh.Session, args []string) int {
@@ -218,10 +233,10 @@ func (s *Server) cmdComments(sess ssh.Session, args []string) int {
 		for _, c := range page {
 			n++
 			if asJSON {
-				_ = enc.Encode(commentJSON{c.ID, data.Displayable(c.AuthorName), data.Displayable(c.Body), c.CreatedAt})
+				_ = enc.Encode(commentJSON{c.ID, data.Displayable(c.AuthorName), data.KeyTag(c.AuthorKey), s.uiCfg.Moderator(c.AuthorKey), data.Displayable(c.Body), c.CreatedAt})
 				continue
 			}
-			fmt.Fprintf(sess, "%s · %s\n%s\n\n", data.Displayable(c.AuthorName), c.CreatedAt.Format("2006-01-02 15:04 MST"), data.Displayable(c.Body))
+			fmt.Fprintf(sess, "%s · %s\n%s\n\n", s.authorLabel(c), c.CreatedAt.Format("2006-01-02 15:04 MST"), data.Displayable(c.Body))
 		}
 		if len(page) < 500 {
 			break

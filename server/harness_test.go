@@ -43,6 +43,7 @@ type serverOpts struct {
 	limits    server.Limits
 	proxies   []string
 	release   time.Duration // ReleaseMemoryAfter
+	caches    server.CacheBudgets
 }
 
 func quietLog() *slog.Logger {
@@ -95,6 +96,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Limits:             o.limits,
 		ProxyProtocolFrom:  o.proxies,
 		ReleaseMemoryAfter: o.release,
+		Caches:             o.caches,
 		Log:                quietLog(),
 	}, lib, o.store)
 	if err != nil {

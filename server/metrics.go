@@ -27,6 +27,40 @@ type metrics struct {
 	memoryReleases   prometheus.Counter
 }
 
+// cacheSize is one shared cache's estimated bytes and entries.
+type cacheSize struct {
+	name    string
+	bytes   int64
+	entries int
+}
+
+// cacheCollector reports the shared caches' sizes when /metrics is read,
+// so the caches keep no metric state of their own.
+type cacheCollector struct {
+	sizes          func() []cacheSize
+	bytes, entries *prometheus.Desc
+}
+
+func newCacheCollector(sizes func() []cacheSize) *cacheCollector {
+	return &cacheCollector{
+		sizes:   sizes,
+		bytes:   prometheus.NewDesc("blog_cache_bytes", "Estimated bytes held by a shared cache, by cache.", []string{"cache"}, nil),
+		entries: prometheus.NewDesc("blog_cache_entries", "Entries held by a shared cache, by cache.", []string{"cache"}, nil),
+	}
+}
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.bytes
+	ch <- c.entries
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.sizes() {
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(s.bytes), s.name)
+		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.entries), s.name)
+	}
+}
+
 func newMetrics(renderStats func() (hits, misses uint64)) *metrics {
 	reg := prometheus.NewRegistry()
 	f := func(c prometheus.Collector) { reg.MustRegister(c) }

@@ -7,7 +7,13 @@ import (
 	"sync"
 
 	"blog/data"
+	"blog/internal/lru"
 )
+
+// DefaultCommentsBudget bounds the comments the shared threads keep: many
+// posts' worth of ordinary comments, or a dozen threads of hundreds of the
+// longest ones. A thread pushed out is queried again by its next reader.
+const DefaultCommentsBudget = 32 << 20
 
 // threads keeps each post's visible comments, up to data.MaxPageSize of
 // them, shared by all sessions: readers opening a post and scrolling
@@ -15,24 +21,47 @@ import (
 // instead of one per reader and page, and one copy in memory. Sessions
 // get clipped slices and treat them as read-only. The hub applies every
 // live event here before sessions hear of it. Admins, who also see hidden
-// comments, go to the store.
+// comments, go to the store. The threads kept are bounded in bytes; the
+// least recently read go first.
 type threads struct {
 	data.Store
 
 	mu      sync.Mutex
-	posts   map[string]*thread
+	posts   *lru.Cache[string, *thread]
 	version uint64 // bumped by every event; a query that raced one is not kept
 }
 
 // thread is the start of a post's comments, oldest first.
 type thread struct {
 	comments []data.Comment
-	complete bool // comments holds all of the post's visible comments
+	complete bool  // comments holds all of the post's visible comments
+	bytes    int64 // estimated size of comments
 }
 
-func newThreads(s data.Store) *threads {
-	return &threads{Store: s, posts: map[string]*thread{}}
+// commentBytes estimates what one kept comment holds.
+func commentBytes(c data.Comment) int64 {
+	return int64(len(c.PostSlug)+len(c.AuthorName)+len(c.AuthorKey)+len(c.Body)) + 112
 }
+
+func newThread(cs []data.Comment, complete bool) *thread {
+	t := &thread{comments: cs, complete: complete}
+	for _, c := range cs {
+		t.bytes += commentBytes(c)
+	}
+	return t
+}
+
+// newThreads keeps threads of s within budget bytes (zero or less:
+// DefaultCommentsBudget).
+func newThreads(s data.Store, budget int64) *threads {
+	if budget <= 0 {
+		budget = DefaultCommentsBudget
+	}
+	return &threads{Store: s, posts: lru.New(budget, func(_ string, t *thread) int64 { return t.bytes })}
+}
+
+// size is the estimated bytes and the number of threads kept.
+func (f *threads) size() (int64, int) { return f.posts.Bytes(), f.posts.Len() }
 
 // page answers opt from t, if t holds the whole page.
 func (t *thread) page(opt data.ListOptions) ([]data.Comment, bool) {
@@ -58,7 +87,7 @@ func (f *threads) CachedComments(slug string, opt data.ListOptions) ([]data.Comm
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if t, ok := f.posts[slug]; ok {
+	if t, ok := f.posts.Get(slug); ok {
 		return t.page(opt)
 	}
 	return nil, false
@@ -69,7 +98,7 @@ func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOption
 		return f.Store.Comments(ctx, slug, opt)
 	}
 	f.mu.Lock()
-	t, ok := f.posts[slug]
+	t, ok := f.posts.Get(slug)
 	v := f.version
 	f.mu.Unlock()
 	if !ok {
@@ -77,11 +106,11 @@ func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOption
 		if err != nil {
 			return nil, err
 		}
-		t = &thread{comments: slices.Clip(cs), complete: len(cs) < data.MaxPageSize}
+		t = newThread(slices.Clip(cs), len(cs) < data.MaxPageSize)
 	}
 	f.mu.Lock()
 	if !ok && f.version == v {
-		f.posts[slug] = t
+		f.posts.Add(slug, t)
 	}
 	page, ok := t.page(opt)
 	f.mu.Unlock()
@@ -97,10 +126,10 @@ func (f *threads) apply(ev data.Event) {
 	defer f.mu.Unlock()
 	f.version++
 	slug := ev.Comment.PostSlug
-	t, ok := f.posts[slug]
+	t, ok := f.posts.Get(slug)
 	switch {
 	case ev.Kind == data.Resync:
-		clear(f.posts)
+		f.posts.Purge()
 	case !ok:
 	case ev.Kind == data.CommentAdded && ev.Comment.Hidden:
 	case ev.Kind == data.CommentAdded && !t.complete:
@@ -108,7 +137,7 @@ func (f *threads) apply(ev data.Event) {
 	case ev.Kind == data.CommentAdded:
 		n := len(t.comments)
 		if n > 0 && t.comments[n-1].ID >= ev.Comment.ID {
-			delete(f.posts, slug) // out of order: let the next reader query
+			f.posts.Remove(slug) // out of order: let the next reader query
 			return
 		}
 		if n == data.MaxPageSize {
@@ -118,7 +147,9 @@ func (f *threads) apply(ev data.Event) {
 		// Readers hold slices clipped at most at n, so writing at n,
 		// in place or in a grown copy, is unseen by them.
 		t.comments = append(t.comments, ev.Comment)
+		t.bytes += commentBytes(ev.Comment)
+		f.posts.Add(slug, t) // with its new size
 	default: // hidden, shown again or deleted: query afresh
-		delete(f.posts, slug)
+		f.posts.Remove(slug)
 	}
 }

@@ -74,7 +74,7 @@ func readAll(t *testing.T, s interface {
 
 func TestSharedThreadsAnswerEveryPageFromOneQuery(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, 120)}
-	th := newThreads(st)
+	th := newThreads(st, 0)
 	want := readAll(t, st.Store)
 	for range 3 { // three readers scrolling to the end
 		if got := readAll(t, th); !slices.Equal(got, want) {
@@ -97,7 +97,7 @@ func TestSharedThreadsAnswerEveryPageFromOneQuery(t *testing.T) {
 
 func TestSharedThreadsFollowEvents(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, 10)}
-	th := newThreads(st)
+	th := newThreads(st, 0)
 	held, err := th.Comments(context.Background(), "p", data.ListOptions{}) // a reader holds the page
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestSharedThreadsFollowEvents(t *testing.T) {
 // A post with more comments than are kept: pages past them go to the store.
 func TestSharedThreadsPastTheCap(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, data.MaxPageSize+30)}
-	th := newThreads(st)
+	th := newThreads(st, 0)
 	want := readAll(t, st.Store)
 	if got := readAll(t, th); !slices.Equal(got, want) {
 		t.Fatalf("got %d comments, want %d", len(got), len(want))

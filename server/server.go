@@ -50,6 +50,9 @@ type Config struct {
 	AdminKeys []AdminKey
 	// Limits cap connections; zero values take defaults.
 	Limits Limits
+	// Caches are the byte budgets of the shared caches; zero values take
+	// defaults.
+	Caches CacheBudgets
 	// ProxyProtocolFrom lists the addresses or CIDR ranges of TCP load
 	// balancers that announce each reader's address with a PROXY protocol
 	// header (v1 or v2). Connections from there must carry one; others are
@@ -69,6 +72,7 @@ type Server struct {
 	store   data.Store
 	posts   *posts.Library
 	render  *render.Cache
+	caches  *ui.Caches
 	hub     *hub
 	uiCfg   ui.Config
 	metrics *metrics
@@ -99,7 +103,8 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Log,
 		posts:    lib,
-		render:   render.NewCache(256),
+		render:   render.NewCache(cfg.Caches.Render),
+		caches:   ui.NewCaches(cfg.Caches.Drawings),
 		stopping: make(chan struct{}),
 	}
 	s.metrics = newMetrics(s.render.Stats)
@@ -107,8 +112,9 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := newThreads(observedStore{Store: store, m: s.metrics})
+	shared := newThreads(observedStore{Store: store, m: s.metrics}, cfg.Caches.Comments)
 	s.store = shared
+	s.metrics.reg.MustRegister(newCacheCollector(func() []cacheSize { return s.cacheSizes(shared) }))
 	s.hub = newHub(store, s.metrics, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
 		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
@@ -121,14 +127,16 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		s.quiet.touch()
 	}
 	s.uiCfg = ui.Config{
-		Title:  cfg.Title,
-		Notice: cfg.Notice,
-		Host:   cfg.Host,
-		Posts:  lib,
-		Render: s.render,
-		Store:  s.store,
-		Counts: s.hub.Counts,
-		Log:    cfg.Log,
+		Title:     cfg.Title,
+		Notice:    cfg.Notice,
+		Host:      cfg.Host,
+		Posts:     lib,
+		Render:    s.render,
+		Caches:    s.caches,
+		Store:     s.store,
+		Counts:    s.hub.Counts,
+		Moderator: moderatorKeys(cfg.AdminKeys),
+		Log:       cfg.Log,
 	}
 	hostKey, err := s.hostKeyOption()
 	if err != nil {

@@ -56,11 +56,17 @@ type Config struct {
 	Host   string
 	Posts  *posts.Library
 	Render *render.Cache
+	// Caches are the comment drawings shared by sessions; nil means a
+	// process-wide set with the default budgets.
+	Caches *Caches
 	Store  Backend
 	// Counts returns visible comment counts per post, kept by the server.
 	Counts func() map[string]int
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Moderator reports whether the key with this SHA256 fingerprint is a
+	// moderator's, whose comments carry a badge.
+	Moderator func(fingerprint string) bool
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Session is what one visitor brings.
@@ -126,6 +132,10 @@ func (c *Config) counts() map[string]int {
 	return c.Counts()
 }
 
+func (c *Config) moderator(fingerprint string) bool {
+	return fingerprint != "" && c.Moderator != nil && c.Moderator(fingerprint)
+}
+
 func (c *Config) log() *slog.Logger {
 	if c.Log == nil {
 		return slog.Default()
@@ -154,7 +164,7 @@ func (m *Model) Init() tea.Cmd {
 	if p, ok := m.cfg.Posts.Get(m.sess.Slug); ok {
 		return m.openPost(p)
 	}
-	m.setStatus("No post called "+m.sess.Slug+" here; these are the posts.", true)
+	m.setStatus("No post called "+quoted(m.sess.Slug, maxEchoColumns)+" here; these are the posts.", true)
 	return nil
 }
 

@@ -21,6 +21,11 @@ const (
 	// composerChrome: border 2, title, name, count line, message line.
 	composerChrome = 2 + 1 + 1 + 1 + 1
 	maxRetries     = 4
+	// MaxCommentLines is the most lines a comment may have. The text
+	// area keeps a wrapped copy of each line version it draws, as many as
+	// its MaxHeight, so this also bounds that memory: with comments of at
+	// most data.MaxCommentRunes, about a megabyte a composer at worst.
+	MaxCommentLines = 100
 )
 
 // draftState keeps what a visitor typed for the whole session.
@@ -65,8 +70,12 @@ func (m *Model) openComposer() tea.Cmd {
 	c.text = textarea.New()
 	c.text.ShowLineNumbers = false
 	c.text.Prompt = ""
-	c.text.CharLimit = 0
-	c.text.MaxHeight = 0
+	// The composer counts characters (runes), as the store does, before
+	// any key reaches the text area (see fit); the text area counts
+	// columns, two for a wide character, so its own limit is twice ours
+	// and only a backstop.
+	c.text.CharLimit = 2 * data.MaxCommentRunes
+	c.text.MaxHeight = MaxCommentLines
 	c.text.Placeholder = "Write your comment…"
 	plain := textarea.Style{Base: m.st.Plain, Text: m.st.Body.Style, Placeholder: m.st.Dim.Style, CursorLine: m.st.Plain, EndOfBuffer: m.st.Plain, Prompt: m.st.Plain}
 	c.text.FocusedStyle, c.text.BlurredStyle = plain, plain
@@ -142,13 +151,12 @@ func (c *composer) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	if c.sending {
 		return nil
 	}
-	if k.Paste {
-		if n := utf8.RuneCountInString(c.text.Value()) + len(k.Runes); !c.focusName && n > data.MaxCommentRunes {
-			c.msg, c.msgBad = "Nothing was pasted: it would make the comment "+itoa(n)+" characters; the limit is "+itoa(data.MaxCommentRunes)+".", true
-			return nil
-		}
+	k, note := c.fit(k)
+	if k.Type == tea.KeyRunes && len(k.Runes) == 0 {
+		c.msg, c.msgBad = note, true
+		return nil
 	}
-	c.msg = ""
+	c.msg, c.msgBad = note, note != ""
 	var cmd tea.Cmd
 	if c.focusName {
 		if k.Type == tea.KeyEnter {
@@ -161,6 +169,96 @@ func (c *composer) key(m *Model, k tea.KeyMsg) tea.Cmd {
 		c.text, cmd = c.text.Update(k)
 	}
 	return cmd
+}
+
+// fit keeps a key within the limits of the field it goes to: what would
+// take the comment past data.MaxCommentRunes characters or
+// MaxCommentLines lines, or the name past data.MaxNameRunes, is not
+// typed, and note says so. What is already typed is never touched. A
+// paste that does not fit is refused whole, so it is not cut somewhere
+// the visitor did not choose; typed keys fill up to the limit. An empty
+// KeyRunes means the key is dropped.
+func (c *composer) fit(k tea.KeyMsg) (tea.KeyMsg, string) {
+	none := tea.KeyMsg{Type: tea.KeyRunes}
+	if c.focusName {
+		if k.Type != tea.KeyRunes && k.Type != tea.KeySpace {
+			return k, ""
+		}
+		room := data.MaxNameRunes - utf8.RuneCountInString(c.name.Value())
+		if len(k.Runes) <= room {
+			return k, ""
+		}
+		note := "Names are at most " + itoa(data.MaxNameRunes) + " characters."
+		if k.Paste || room <= 0 {
+			return none, note
+		}
+		k.Runes = k.Runes[:room]
+		return k, note
+	}
+	value := c.text.Value()
+	n := utf8.RuneCountInString(value)
+	atLimit := "The comment is at the limit of " + itoa(data.MaxCommentRunes) + " characters; nothing more can be typed."
+	switch k.Type {
+	case tea.KeyEnter:
+		if c.text.LineCount() >= MaxCommentLines {
+			return none, "A comment may have at most " + itoa(MaxCommentLines) + " lines."
+		}
+		if n >= data.MaxCommentRunes {
+			return none, atLimit
+		}
+		return k, ""
+	case tea.KeyRunes, tea.KeySpace:
+	default:
+		return k, ""
+	}
+	// The text area turns a tab into four spaces.
+	add := len(k.Runes) + 3*countRune(k.Runes, '\t')
+	lines := c.text.LineCount() + countRune(k.Runes, '\n')
+	if k.Paste {
+		switch {
+		case n+add > data.MaxCommentRunes:
+			return none, "Nothing was pasted: it would make the comment " + itoa(n+add) + " characters; the limit is " + itoa(data.MaxCommentRunes) + "."
+		case lines > MaxCommentLines:
+			return none, "Nothing was pasted: it would make the comment " + itoa(lines) + " lines; the limit is " + itoa(MaxCommentLines) + "."
+		}
+		return k, ""
+	}
+	room := data.MaxCommentRunes - n
+	if add <= room && lines <= MaxCommentLines {
+		return k, ""
+	}
+	// Typed faster than read: keep what fits, one rune at a time.
+	kept := k.Runes[:0:0]
+	line := c.text.LineCount()
+	for _, r := range k.Runes {
+		w := 1
+		if r == '\t' {
+			w = 4
+		}
+		if r == '\n' {
+			line++
+		}
+		if w > room || line > MaxCommentLines {
+			break
+		}
+		room -= w
+		kept = append(kept, r)
+	}
+	k.Runes = kept
+	if lines > MaxCommentLines && add <= data.MaxCommentRunes-n {
+		return k, "A comment may have at most " + itoa(MaxCommentLines) + " lines."
+	}
+	return k, atLimit
+}
+
+func countRune(rs []rune, r rune) int {
+	n := 0
+	for _, x := range rs {
+		if x == r {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *composer) send(m *Model) tea.Cmd {

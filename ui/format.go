@@ -5,10 +5,26 @@ import (
 	"strings"
 	"time"
 
+	"blog/data"
+
 	"github.com/charmbracelet/x/ansi"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// maxEchoColumns bounds what the interface shows of text a client chose
+// (a slug from the command line), so it cannot fill the screen.
+const maxEchoColumns = 40
+
+// quoted shows text from a client on one line, in quotes: without escape
+// sequences, control or invisible characters, and at most w columns.
+func quoted(s string, w int) string {
+	if len(s) > 4*w {
+		s = s[:4*w] // cut before cleaning, so a huge argument costs nothing
+	}
+	s = strings.Join(strings.Fields(data.Displayable(s)), " ")
+	return "\"" + truncate(s, w) + "\""
+}
 
 // truncate shortens s (which may hold styling) to w columns with an ellipsis.
 func truncate(s string, w int) string {

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
+	"blog/data"
 	"blog/posts"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -111,22 +113,32 @@ func (h *homeState) filterKey(m *Model, k tea.KeyMsg) tea.Cmd {
 			h.filter = string(r[:len(r)-1])
 		}
 	case tea.KeyRunes, tea.KeySpace:
-		if len(h.filter) < 64 && !k.Paste {
-			h.filter += printable(string(k.Runes))
+		if len(h.filter) < maxFilterBytes && !k.Paste {
+			h.filter = cutBytes(h.filter+printable(string(k.Runes[:min(len(k.Runes), maxFilterBytes)])), maxFilterBytes)
 		}
 	}
 	h.applyFilter()
 	return nil
 }
 
-// printable keeps only characters that are safe to echo into a terminal.
+// maxFilterBytes bounds the filter: titles are short.
+const maxFilterBytes = 64
+
+// cutBytes shortens s to at most n bytes without splitting a rune.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// printable keeps only characters that are safe to echo into a terminal,
+// on one line.
 func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
+	return strings.ReplaceAll(data.Displayable(s), "\n", "")
 }
 
 func (h *homeState) move(d int) {

@@ -28,7 +28,7 @@ type Styles struct {
 
 	AppTitle, Host, Rule, Selected, SelectedTitle, Bar, PostTitle, Meta Ink
 	Summary, Dim, Accent, Section, Author, You, Body, HiddenBody        Ink
-	Error, Success, BoxTitle, NewMark, HelpKey, HelpDesc, Faint         Ink
+	Error, Success, BoxTitle, NewMark, HelpKey, HelpDesc, Faint, Mod    Ink
 
 	// Block styles (borders, padding, width) stay lipgloss styles.
 	Notice lipgloss.Style
@@ -127,6 +127,9 @@ func newStyles(l Look) *Styles {
 	s.Section = ink(fg(accent).Bold(true))
 	s.Author = ink(fg(special).Bold(true))
 	s.You = ink(fg(good))
+	// The moderator badge is reversed, so it stands out without colour
+	// too; no name can spell it, since "mod" is a reserved word.
+	s.Mod = ink(fg(warn).Bold(true).Reverse(true))
 	s.Body = ink(fg(text))
 	s.HiddenBody = ink(fg(faint).Italic(true))
 	s.Error = ink(fg(bad))

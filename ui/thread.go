@@ -11,7 +11,7 @@ import (
 	"blog/data"
 
 	tea "github.com/charmbracelet/bubbletea"
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // thread is the comment section under a post: the comments loaded so far
@@ -190,7 +190,8 @@ func (t *thread) rebuild(m *Model, w int) {
 		slug = m.reader.post.Slug
 	}
 	me := m.sess.Author.KeyFingerprint
-	frame := frameFor(frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st})
+	caches := m.cfg.caches()
+	frame := caches.frameFor(frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st})
 
 	parts := make([][]string, 0, len(t.comments)+2)
 	parts = append(parts, frame.head)
@@ -207,16 +208,16 @@ func (t *thread) rebuild(m *Model, w int) {
 			shared = false
 			continue
 		}
-		k := blockKey{c.AuthorName, c.Body, c.CreatedAt.UnixNano(), w, st, when, own, c.Hidden}
-		ls, ok := blocks.Get(k)
+		k := blockKey{c.AuthorName, data.KeyTag(c.AuthorKey), c.Body, c.CreatedAt.UnixNano(), w, st, when, own, c.Hidden, m.cfg.moderator(c.AuthorKey)}
+		ls, ok := caches.blocks.Get(k)
 		if !ok {
 			ls = drawComment(m, c, w, false, own, when)
-			blocks.Add(k, ls)
+			caches.blocks.Add(k, ls)
 		}
 		parts = append(parts, ls)
 	}
 	parts = append(parts, frame.tail)
-	d := drawingOf(parts, shared)
+	d := caches.drawingOf(parts, shared)
 	t.lines, t.lineOf = d.lines, d.lineOf
 }
 
@@ -248,10 +249,8 @@ type frameKey struct {
 // threadFrame is the heading above the comments and everything below them.
 type threadFrame struct{ head, tail []string }
 
-var frames = newCache[frameKey, threadFrame](1 << 12)
-
-func frameFor(k frameKey) threadFrame {
-	if f, ok := frames.Get(k); ok {
+func (c *Caches) frameFor(k frameKey) threadFrame {
+	if f, ok := c.frames.Get(k); ok {
 		return f
 	}
 	st, w := k.st, k.width
@@ -276,7 +275,7 @@ func frameFor(k frameKey) threadFrame {
 	f.tail = append(f.tail, "", st.Section.Render("Enjoyed this post?"))
 	wrapped(st.Summary, "Subscribe to the newsletter for new posts: press s")
 	f.tail = append(f.tail, "")
-	frames.Add(k, f)
+	c.frames.Add(k, f)
 	return f
 }
 
@@ -287,15 +286,14 @@ type drawing struct {
 	lineOf []int // first line of comment i (parts[i+1])
 }
 
-// drawings are the threads sessions are showing, found by their blocks.
-var drawings = newCache[uint64, *drawing](1 << 10)
-
+// drawingSeed hashes blocks to find the drawing of a thread sessions are
+// showing (Caches.drawings).
 var drawingSeed = maphash.MakeSeed()
 
 // drawingOf lays out parts. When every part is a shared block, a drawing
 // made of the same blocks is reused: blocks are never modified, so the
 // same blocks make the same lines.
-func drawingOf(parts [][]string, shared bool) *drawing {
+func (c *Caches) drawingOf(parts [][]string, shared bool) *drawing {
 	var h uint64
 	if shared {
 		var mh maphash.Hash
@@ -307,7 +305,7 @@ func drawingOf(parts [][]string, shared bool) *drawing {
 			mh.WriteByte(byte(len(p)))
 		}
 		h = mh.Sum64()
-		if d, ok := drawings.Get(h); ok && sameBlocks(d.parts, parts) {
+		if d, ok := c.drawings.Get(h); ok && sameBlocks(d.parts, parts) {
 			return d
 		}
 	}
@@ -323,7 +321,7 @@ func drawingOf(parts [][]string, shared bool) *drawing {
 		d.lines = append(d.lines, p...)
 	}
 	if shared {
-		drawings.Add(h, d)
+		c.drawings.Add(h, d)
 	} else {
 		d.parts = nil
 	}
@@ -350,7 +348,6 @@ func drawComment(m *Model, c data.Comment, w int, selected, own bool, when strin
 	if selected {
 		bar = st.Bar.Render("▌ ")
 	}
-	head := st.Author.Render(truncate(data.Displayable(c.AuthorName), 32)) + st.Dim.Render(" · "+when)
 	// Actions are offered on the selected comment only, to keep the
 	// thread quiet.
 	var tags []string
@@ -367,7 +364,18 @@ func drawComment(m *Model, c data.Comment, w int, selected, own bool, when strin
 	case own:
 		tags = append(tags, st.Dim.Render("d delete"))
 	}
-	lines := []string{bar + spread(head, strings.Join(tags, "  "), w-2)}
+	right := strings.Join(tags, "  ")
+	var lines []string
+	head := commentHead(st, c.AuthorName, c.AuthorKey, m.cfg.moderator(c.AuthorKey), when, w-2)
+	if right == "" {
+		lines = []string{bar + head}
+	} else if hw, rw := ansi.StringWidth(head), ansi.StringWidth(right); hw+1+rw <= w-2 {
+		lines = []string{bar + spread(head, right, w-2)}
+	} else {
+		// Too narrow for both: the actions get a line of their own rather
+		// than squeezing out the badge or the key tag.
+		lines = []string{bar + head, bar + truncate(right, w-2)}
+	}
 	bodyStyle := st.Body
 	if c.Hidden {
 		bodyStyle = st.HiddenBody
@@ -378,28 +386,36 @@ func drawComment(m *Model, c data.Comment, w int, selected, own bool, when strin
 	return append(lines, "")
 }
 
+// commentHead is a comment's author and time in w columns: the name, a
+// moderator's badge, the key tag and how long ago. The badge and the tag
+// tell who wrote it, so the name is shortened (and then the time dropped)
+// before they are.
+func commentHead(st *Styles, name, key string, mod bool, when string, w int) string {
+	var mark string
+	if mod {
+		mark += " " + st.Mod.Render("[mod]")
+	}
+	if tag := data.KeyTag(key); tag != "" {
+		mark += " " + st.Dim.Render("#"+tag)
+	}
+	when = " · " + when
+	name = data.DisplayName(name)
+	room := w - ansi.StringWidth(mark) - ansi.StringWidth(when)
+	if room < 8 {
+		when, room = "", w-ansi.StringWidth(mark)
+	}
+	return st.Author.Render(truncate(name, max(min(room, 32), 1))) + mark + st.Dim.Render(when)
+}
+
 // blockKey names the lines of a comment that is not selected: they
 // depend on nothing else, so every session reading it shares them. It
 // holds the text, not the id: ids may be reused after a reset, and tests
 // run many stores in one process.
 type blockKey struct {
-	name, body  string
-	created     int64
-	width       int
-	st          *Styles
-	when        string
-	own, hidden bool
-}
-
-// blocks is the process's cache of drawn comments, shared by all
-// sessions: a thousand readers of one post hold one copy of its thread, and
-// a new comment is drawn once, not once a reader.
-var blocks = newCache[blockKey, []string](1 << 15)
-
-func newCache[K comparable, V any](size int) *lru.Cache[K, V] {
-	c, err := lru.New[K, V](size)
-	if err != nil {
-		panic(err) // only for a size <= 0
-	}
-	return c
+	name, tag, body  string
+	created          int64
+	width            int
+	st               *Styles
+	when             string
+	own, hidden, mod bool
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"blog/data"
 	"blog/data/sqlite"
@@ -50,7 +51,7 @@ func testConfig(t testing.TB, n int) (*Config, data.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16), Store: st, Log: log}, st
+	return &Config{Title: "Notes from the Terminal", Host: "localhost", Posts: lib, Render: render.NewCache(16 << 20), Store: st, Log: log}, st
 }
 
 func keyMsg(s string) tea.KeyMsg {
@@ -212,5 +213,89 @@ func TestReadersSharePostAndThreadLines(t *testing.T) {
 	}
 	if c := open("SHA256:c"); &c.reader.thread.lines[0] != &rb.thread.lines[0] {
 		t.Error("a reader opening later does not reuse the drawing")
+	}
+}
+
+// A slug from the command line (ssh -t host read SLUG) is shown on one
+// line, cleaned and shortened: it may carry escape sequences.
+func TestUnknownSlugIsEchoedClean(t *testing.T) {
+	cfg, _ := testConfig(t, 0)
+	slug := "x\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u202e\u200b\u3164\n" + strings.Repeat("long", 500)
+	m := New(cfg, Session{Slug: slug, Look: Look{Profile: termenv.TrueColor, Dark: true}, Width: 80, Height: 24})
+	drain(m, m.Init())
+	v := m.View()
+	status := ""
+	for _, l := range strings.Split(ansi.Strip(v), "\n") {
+		if strings.Contains(l, "No post called") {
+			status = l
+		}
+	}
+	if !strings.Contains(status, `No post called "x`) || !strings.Contains(status, "…") {
+		t.Fatalf("status line %q", status)
+	}
+	for _, bad := range []string{"]52", "[2J", "\u202e", "\u200b", "\u3164", "cm0g"} {
+		if strings.Contains(v, bad) {
+			t.Errorf("the view holds %q from the slug", bad)
+		}
+	}
+	if strings.Count(v, "\x1b]") > 0 {
+		t.Error("an OSC sequence reached the view")
+	}
+}
+
+func TestFilterIsBounded(t *testing.T) {
+	cfg, _ := testConfig(t, 0)
+	m := New(cfg, Session{Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 24})
+	press(m, "/")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("é", 10000))})
+	if len(m.home.filter) > maxFilterBytes || !utf8.ValidString(m.home.filter) || m.home.filter == "" {
+		t.Fatalf("filter of %d bytes", len(m.home.filter))
+	}
+}
+
+// Every keyed comment shows its key tag beside the name, a moderator's a
+// badge too; at 40 columns with the longest name and a moderator's actions
+// on the selected comment, both still show and every line fits.
+func TestBadgeAndKeyTagBesideNames(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	const modKey = "SHA256:M0dKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	cfg.Moderator = func(fp string) bool { return fp == modKey }
+	cfg.Caches = NewCaches(CacheBudgets{})
+	long := strings.Repeat("W", data.MaxNameRunes)
+	for _, c := range []data.NewComment{
+		{Name: "ada", Body: "from the moderator", Author: data.Author{KeyFingerprint: modKey}},
+		{Name: "ada", Body: "from someone else", Author: data.Author{KeyFingerprint: "SHA256:0therKeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"}},
+		{Name: long, Body: "long name", Author: data.Author{KeyFingerprint: "SHA256:L0ngKeyCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"}},
+	} {
+		c.PostSlug = benchPost
+		if _, err := st.AddComment(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []int{40, 100} {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: w, Height: 30, Admin: true, Author: data.Author{KeyFingerprint: modKey}})
+		drain(m, m.Init())
+		press(m, "n", "n", "n") // the long name selected, with the moderator's actions
+		lines := m.reader.thread.lines
+		text := ansi.Strip(strings.Join(lines, "\n"))
+		for _, want := range []string{"ada [mod] #M0dKey", "ada #0therK", "#L0ngKe", "H hide · B ban · d delete"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%d columns: no %q in\n%s", w, want, text)
+			}
+		}
+		if strings.Count(text, "[mod]") != 1 {
+			t.Errorf("%d columns: %d badges, want 1", w, strings.Count(text, "[mod]"))
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) > m.contentWidth() {
+				t.Errorf("%d columns: line of %d: %q", w, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
+	}
+	// Comments without a key (written before keys were needed) show no tag.
+	m := New(cfg, Session{Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 24})
+	head := ansi.Strip(commentHead(m.st, "old", "", false, "yesterday", 78))
+	if head != "old · yesterday" {
+		t.Errorf("keyless head %q", head)
 	}
 }

@@ -12,7 +12,7 @@ func BenchmarkRenderCold(b *testing.B) {
 	var out string
 	for b.Loop() {
 		var err error
-		if out, err = NewCache(4).Render(p, 80, dark); err != nil {
+		if out, err = NewCache(testBudget).Render(p, 80, dark); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -22,7 +22,7 @@ func BenchmarkRenderCold(b *testing.B) {
 // BenchmarkRenderWarm is every later reader: what a session pays per view.
 func BenchmarkRenderWarm(b *testing.B) {
 	p := goPost(b)
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	c.Render(p, 80, dark)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -33,7 +33,7 @@ func BenchmarkRenderWarm(b *testing.B) {
 // BenchmarkRenderNewWidth is a resize to a width nobody has read at yet.
 func BenchmarkRenderNewWidth(b *testing.B) {
 	p := goPost(b)
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	width := MinWidth + 20
 	for b.Loop() {
 		width++

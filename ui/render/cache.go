@@ -5,12 +5,11 @@
 package render
 
 import (
-	"container/list"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 
+	"blog/internal/lru"
 	"blog/posts"
 
 	"golang.org/x/sync/singleflight"
@@ -25,13 +24,15 @@ const (
 	MaxWidth = 300
 )
 
-// Cache is a bounded LRU of rendered post bodies, safe for concurrent use.
-type Cache struct {
-	max int
+// DefaultBudget is the memory a render cache keeps when it is not told
+// otherwise: a few hundred renders of long posts at the widths and looks
+// readers bring.
+const DefaultBudget = 64 << 20
 
-	mu      sync.Mutex
-	entries map[key]*list.Element // of *entry
-	order   *list.List            // front: most recently used
+// Cache is an LRU of rendered post bodies bounded in bytes, safe for
+// concurrent use.
+type Cache struct {
+	entries *lru.Cache[key, *entry]
 
 	flight       singleflight.Group
 	hits, misses atomic.Uint64
@@ -49,14 +50,20 @@ type entry struct {
 	lines []string // out split into lines, shared by every session
 }
 
-// NewCache returns a cache that keeps at most maxEntries rendered bodies
-// (at least one).
-func NewCache(maxEntries int) *Cache {
-	return &Cache{
-		max:     max(1, maxEntries),
-		entries: map[key]*list.Element{},
-		order:   list.New(),
+// size is what an entry holds: the rendered text once (the lines are
+// slices of it), a header per line and the key's strings; the cache adds
+// its own overhead.
+func (e *entry) size() int64 {
+	return int64(len(e.out) + 24 + 16*len(e.lines) + len(e.key.slug) + len(e.key.revision) + 64)
+}
+
+// NewCache returns a cache that keeps at most maxBytes of rendered bodies;
+// zero or less means DefaultBudget.
+func NewCache(maxBytes int64) *Cache {
+	if maxBytes <= 0 {
+		maxBytes = DefaultBudget
 	}
+	return &Cache{entries: lru.New(maxBytes, func(_ key, e *entry) int64 { return e.size() })}
 }
 
 // Render returns p's body rendered by glamour to width columns for st.
@@ -121,23 +128,11 @@ func (c *Cache) Stats() (hits, misses uint64) {
 	return c.hits.Load(), c.misses.Load()
 }
 
-func (c *Cache) lookup(k key) (*entry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[k]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*entry), true
+// Size returns the estimated bytes the cache holds and its entries.
+func (c *Cache) Size() (bytes int64, entries int) {
+	return c.entries.Bytes(), c.entries.Len()
 }
 
-func (c *Cache) store(e *entry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries[e.key] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		old := c.order.Remove(c.order.Back()).(*entry)
-		delete(c.entries, old.key)
-	}
-}
+func (c *Cache) lookup(k key) (*entry, bool) { return c.entries.Get(k) }
+
+func (c *Cache) store(e *entry) { c.entries.Add(e.key, e) }

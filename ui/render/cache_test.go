@@ -36,8 +36,11 @@ func goPost(t testing.TB) posts.Post {
 	return p
 }
 
+// testBudget holds every render a test makes.
+const testBudget = 16 << 20
+
 func TestRenderGoPost(t *testing.T) {
-	out, err := NewCache(4).Render(goPost(t), 80, dark)
+	out, err := NewCache(testBudget).Render(goPost(t), 80, dark)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func TestRenderGoPost(t *testing.T) {
 }
 
 func TestAsciiHasNoEscapes(t *testing.T) {
-	c := NewCache(8)
+	c := NewCache(testBudget)
 	for _, p := range library(t).Published() {
 		out, err := c.Render(p, 80, plain)
 		if err != nil {
@@ -72,7 +75,7 @@ func TestAsciiHasNoEscapes(t *testing.T) {
 }
 
 func TestWarmCallIsAHit(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	first, err := c.Render(p, 80, dark)
 	if err != nil {
@@ -88,7 +91,7 @@ func TestWarmCallIsAHit(t *testing.T) {
 }
 
 func TestConcurrentRendersOnce(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -109,7 +112,7 @@ func TestConcurrentRendersOnce(t *testing.T) {
 
 // Different keys render in parallel: glamour and chroma must be safe for it.
 func TestConcurrentDifferentKeys(t *testing.T) {
-	c := NewCache(64)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -127,7 +130,7 @@ func TestConcurrentDifferentKeys(t *testing.T) {
 }
 
 func TestWidthsWrap(t *testing.T) {
-	c := NewCache(64)
+	c := NewCache(testBudget)
 	for _, p := range library(t).Published() {
 		for _, st := range []Style{dark, light, plain, {Profile: termenv.ANSI}} {
 			prev := ""
@@ -151,7 +154,7 @@ func TestWidthsWrap(t *testing.T) {
 }
 
 func TestWidthIsClamped(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	c.Render(p, MinWidth, plain)
 	c.Render(p, 1, plain)
@@ -163,7 +166,7 @@ func TestWidthIsClamped(t *testing.T) {
 }
 
 func TestAsciiIgnoresBackground(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	c.Render(p, 80, Style{Profile: termenv.Ascii, Dark: true})
 	c.Render(p, 80, Style{Profile: termenv.Ascii})
@@ -173,8 +176,19 @@ func TestAsciiIgnoresBackground(t *testing.T) {
 }
 
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
-	c := NewCache(2)
 	p := goPost(t)
+	// A budget that holds any two of the three renders, not all three.
+	var all int64
+	for _, w := range []int{40, 50, 60} {
+		one := NewCache(testBudget)
+		one.Render(p, w, plain)
+		b, n := one.Size()
+		if n != 1 || b < int64(len(p.Body)) {
+			t.Fatalf("one render at %d: %d entries, %d bytes", w, n, b)
+		}
+		all += b
+	}
+	c := NewCache(all - 1)
 	c.Render(p, 40, plain)
 	c.Render(p, 50, plain)
 	c.Render(p, 40, plain) // 40 is now the most recent
@@ -187,7 +201,7 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestNewRevisionRendersAgain(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	before, _ := c.Render(p, 80, plain)
 	p.Body = strings.Replace(p.Body, "Go was designed", "Go was built", 1)
@@ -201,7 +215,7 @@ func TestNewRevisionRendersAgain(t *testing.T) {
 // Glamour registers one chroma theme for whichever style renders code
 // first; light readers must still get the light theme's code colours.
 func TestCodeColoursFollowBackground(t *testing.T) {
-	c := NewCache(4)
+	c := NewCache(testBudget)
 	p := goPost(t)
 	d, _ := c.Render(p, 80, dark)
 	l, _ := c.Render(p, 80, light)
@@ -216,7 +230,7 @@ func TestCodeColoursFollowBackground(t *testing.T) {
 
 func TestTabsBecomeSpaces(t *testing.T) {
 	p := posts.Post{Slug: "tabs", Revision: "1", Body: "```go\nfunc f() {\n\treturn\n}\n```\n"}
-	out, err := NewCache(1).Render(p, 40, plain)
+	out, err := NewCache(testBudget).Render(p, 40, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
