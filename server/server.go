@@ -139,7 +139,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithMaxTimeout(cfg.MaxTimeout),
 		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions),
 		ssh.WrapConn(s.limiter.wrap),
-		refuseExtras,
+		s.refuseExtras,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
@@ -259,16 +259,47 @@ func addrString(a net.Addr) string {
 // refuseExtras keeps the server to what a blog needs: no port forwarding
 // (no handlers are set), no subsystems, and session channels that refuse
 // agent and X11 forwarding (see sessionChannel).
-func refuseExtras(srv *ssh.Server) error {
+func (s *Server) refuseExtras(srv *ssh.Server) error {
 	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.SubsystemHandlers = nil
-	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
-		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-			side := &sessionSide{}
-			ctx.SetValue(sideKey, side)
-			ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side}, ctx)
-		},
-	}
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.serveSession}
 	return nil
+}
+
+// serveSession runs one session channel: it holds the session's slot in
+// the connection's and the server's counts until the channel has closed
+// and its handler has returned.
+func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+	if tc, ok := ctx.Value(trackedKey).(*trackedConn); ok {
+		if refusal := tc.openSession(); refusal != "" {
+			_ = ch.Reject(gossh.ResourceShortage, refusal)
+			return
+		}
+		defer tc.closeSession()
+	}
+	sessCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	side := &sessionSide{ctx: sessCtx}
+	cut := func() {
+		s.metrics.sessionsCut.WithLabelValues("write_timeout").Inc()
+		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
+		_ = conn.Close()
+	}
+	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, s.limiter.lim.WriteTimeout, cut) }
+	// The library's session handler, given a Handler that hands our side
+	// to the middleware chain with the session.
+	perSession := &ssh.Server{
+		Handler: func(sess ssh.Session) {
+			defer side.handler.Done()
+			srv.Handler(&sideSession{Session: sess, side: side})
+		},
+		PtyCallback:            srv.PtyCallback,
+		PtyHandler:             srv.PtyHandler,
+		SessionRequestCallback: srv.SessionRequestCallback,
+	}
+	ssh.DefaultSessionHandler(perSession, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, ctx)
+	// The channel has closed: end the program, then wait for the handler.
+	cancel()
+	side.handler.Wait()
 }

@@ -115,6 +115,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP")
 	fs.IntVar(&c.limits.ConnsPerMinute, "conns-per-minute", 60, "new SSH connections a minute from one IP")
 	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
+	fs.DurationVar(&c.limits.WriteTimeout, "write-timeout", 30*time.Second, "close a connection whose client takes no output for this long")
 	fs.StringVar(&c.proxyFrom, "proxy-protocol-from", "", "comma-separated addresses or CIDR ranges of TCP load balancers that send PROXY protocol headers (connections from there must carry one)")
 }
 
