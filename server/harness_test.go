@@ -41,6 +41,8 @@ type serverOpts struct {
 	limits  server.Limits
 	proxies []string
 	release time.Duration // ReleaseMemoryAfter
+	idle    time.Duration // IdleTimeout
+	maxConn time.Duration // MaxTimeout
 }
 
 func quietLog() *slog.Logger {
@@ -93,6 +95,8 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Limits:             o.limits,
 		ProxyProtocolFrom:  o.proxies,
 		ReleaseMemoryAfter: o.release,
+		IdleTimeout:        o.idle,
+		MaxTimeout:         o.maxConn,
 		Log:                quietLog(),
 	}, lib, o.store)
 	if err != nil {

@@ -19,10 +19,11 @@ import (
 // Bubble Tea would have made, and it ends a read inside a long run of text
 // so Bubble Tea emits the run rather than keeping it.
 
-// MaxPasteBytes bounds one bracketed paste. The rest of a longer paste is
-// read and dropped up to its end marker, and the program gets a paste of
-// the first MaxPasteBytes: more than any field takes, so each refuses it
-// with its own message ("Nothing was pasted: ...").
+// MaxPasteBytes bounds one bracketed paste. As soon as a paste is longer,
+// the program gets a paste of its first MaxPasteBytes (more than any field
+// takes, so each refuses it with its own message: "Nothing was pasted:
+// ...") and the rest is read and dropped up to the end marker, which a
+// hostile client may never send.
 const MaxPasteBytes = 64 << 10
 
 const (
@@ -51,7 +52,7 @@ type inputGuard struct {
 	run      int    // bytes in the current run of text
 	inPaste  bool   // between a start and an end marker
 	paste    []byte // the paste so far, at most MaxPasteBytes
-	overflow bool   // the paste was longer than MaxPasteBytes
+	overflow bool   // the paste was longer than MaxPasteBytes: drop the rest
 	matched  int    // bytes of pasteEnd matched at the end of what was read
 
 	pending tea.Msg // a paste to send once Bubble Tea has flushed
@@ -80,8 +81,8 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 		}
 		if g.inPaste {
 			g.consumePaste()
-			if !g.inPaste {
-				continue // finished: send it
+			if !g.inPaste || g.pending != nil {
+				continue // finished or cut short: send it
 			}
 		} else if g.off < g.end {
 			if n := g.ground(p); n > 0 {
@@ -173,7 +174,7 @@ func (g *inputGuard) consumePaste() {
 			}
 			g.keep(rest[:i])
 			g.off += i
-			if g.off == g.end {
+			if g.off == g.end || g.pending != nil {
 				return
 			}
 		}
@@ -182,7 +183,10 @@ func (g *inputGuard) consumePaste() {
 		if c == pasteEnd[g.matched] {
 			g.matched++
 			if g.matched == len(pasteEnd) {
-				g.finishPaste()
+				if !g.overflow {
+					g.finishPaste()
+				}
+				g.inPaste, g.overflow, g.matched = false, false, 0
 				return
 			}
 			continue
@@ -195,6 +199,9 @@ func (g *inputGuard) consumePaste() {
 		} else {
 			g.keep([]byte{c})
 		}
+		if g.pending != nil {
+			return // the paste just overflowed: say so now
+		}
 	}
 }
 
@@ -203,8 +210,13 @@ func (g *inputGuard) keep(b []byte) {
 		return
 	}
 	if room := MaxPasteBytes - len(g.paste); len(b) > room {
-		b = b[:room]
+		g.paste = append(g.paste, b[:room]...)
+		g.finishPaste()
 		g.overflow = true
+		if g.tooLong != nil {
+			g.tooLong()
+		}
+		return
 	}
 	g.paste = append(g.paste, b...)
 }
@@ -219,9 +231,6 @@ func (g *inputGuard) finishPaste() {
 		}
 		b = b[w:]
 	}
-	if g.overflow && g.tooLong != nil {
-		g.tooLong()
-	}
 	g.pending = tea.KeyMsg(k)
-	g.paste, g.inPaste, g.overflow, g.matched = nil, false, false, 0
+	g.paste = nil
 }
