@@ -100,10 +100,11 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 }
 
 // holding says whether what is left is the start of a paste marker that
-// needs more bytes to tell.
+// needs more bytes to tell. ESC and ESC [ alone may be keys (escape,
+// alt+[), so they are held only when more input was already waiting.
 func (g *inputGuard) holding() bool {
 	rest := g.buf[g.off:g.end]
-	return len(rest) < len(pasteStart) && len(rest) >= 2 && g.lastFull && bytes.HasPrefix([]byte(pasteStart), rest)
+	return len(rest) < len(pasteStart) && (len(rest) >= 3 || g.lastFull) && bytes.HasPrefix([]byte(pasteStart), rest)
 }
 
 // fill reads more from r, keeping what is not handled yet.
@@ -141,6 +142,17 @@ func (g *inputGuard) ground(p []byte) int {
 				return 0
 			}
 			if g.holding() {
+				return n
+			}
+		}
+		if c >= 0xc0 {
+			// Never end a read inside a character: Bubble Tea would drop
+			// its halves as unknown bytes.
+			rest := g.buf[g.off:g.end]
+			if !utf8.FullRune(rest) {
+				return n // wait for the rest of it
+			}
+			if _, size := utf8.DecodeRune(rest); n+size > len(p) {
 				return n
 			}
 		}
