@@ -43,6 +43,9 @@ func newPainter(m tea.Model, out io.Writer, width, height int, windows *windowSi
 
 func (p *painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, ok := msg.(windowNudge); ok {
+		if p.windows == nil {
+			return p, nil
+		}
 		ws, ok := p.windows.take()
 		if !ok {
 			return p, nil
