@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"strings"
 	"sync"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/ssh"
@@ -26,6 +28,9 @@ const (
 	maxExecBytes = 4096 // an exec request's command line
 )
 
+// sideKey finds a session's sessionSide in its context.
+const sideKey ctxKey = "blog-session-side"
+
 // sessionSide is what the session handler gets from sessionChannel.
 type sessionSide struct {
 	windows windowSink
@@ -34,28 +39,41 @@ type sessionSide struct {
 	// copying it twice); frames already end lines with "\r\n" and go here
 	// directly.
 	raw *timedChannel
-	// ctx ends when the channel closes, so a program whose visitor left
-	// ends with it even while the connection stays open for others.
-	ctx context.Context
 	// handler counts the session's handler while it runs, so the session's
 	// slot is given back only once nothing of it is left.
 	handler sync.WaitGroup
 }
 
-// sideSession is the session the middleware chain sees: the library's
-// session plus our side of it. (The connection's context is shared by all
-// its sessions, so it cannot carry per-session values.)
-type sideSession struct {
-	ssh.Session
-	side *sessionSide
+// sessionContext is a session's own context. The library gives every
+// session of a connection the connection's context, so it can carry
+// nothing per session and ends only with the connection; this one holds
+// the session's side and ends when the session's channel closes, so a
+// program whose visitor left ends with it even while the connection stays
+// open for others.
+type sessionContext struct {
+	ssh.Context // the connection's: user, addresses, values
+	channel     context.Context
+	side        *sessionSide
+}
+
+func (c *sessionContext) Done() <-chan struct{}       { return c.channel.Done() }
+func (c *sessionContext) Err() error                  { return c.channel.Err() }
+func (c *sessionContext) Deadline() (time.Time, bool) { return c.channel.Deadline() }
+
+// Value asks the channel's context, which asks the connection's: so a
+// context derived from this one (the program's) sees the channel's end
+// directly, with no goroutine to watch it.
+func (c *sessionContext) Value(key any) any {
+	if key == sideKey {
+		return c.side
+	}
+	return c.channel.Value(key)
 }
 
 // sideOf returns the session's side, or nil for a session that has none.
 func sideOf(sess ssh.Session) *sessionSide {
-	if ss, ok := sess.(*sideSession); ok {
-		return ss.side
-	}
-	return nil
+	side, _ := sess.Context().Value(sideKey).(*sessionSide)
+	return side
 }
 
 // sessionChannel sees a session's requests before the ssh library does, in
@@ -112,8 +130,9 @@ func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Reque
 			}
 			ok = ok && hasPty
 		case "env":
-			var kv struct{ Key, Value string }
-			if gossh.Unmarshal(r.Payload, &kv) == nil && !started && env < maxEnvVars && keepEnv(kv.Key, kv.Value) {
+			name, rest, okName := readString(r.Payload)
+			value, rest, okValue := readString(rest)
+			if okName && okValue && len(rest) == 0 && !started && env < maxEnvVars && keepEnv(name, value) {
 				env++
 				ch.reply(r, true)
 				r.WantReply = false
@@ -142,42 +161,61 @@ func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Reque
 
 // keepEnv says whether an environment variable is one the blog reads (the
 // terminal's colours and the reader's language and zone), small enough.
-func keepEnv(name, value string) bool {
+func keepEnv(name, value []byte) bool {
 	if len(name)+len(value) > maxEnvBytes {
 		return false
 	}
-	switch name {
+	switch string(name) {
 	case "TERM", "COLORTERM", "NO_COLOR", "LANG", "TZ":
 		return true
 	}
-	return strings.HasPrefix(name, "LC_")
+	return strings.HasPrefix(string(name), "LC_")
 }
 
 // clampPtyRequest rewrites a pty-req payload with its size clamped and its
 // terminal modes dropped (the emulated PTY ignores them, and a client may
 // send thousands), so the library never sees a size we would not draw.
+// Parsed by hand: this runs on every session's request goroutine, whose
+// stack reflection would grow for good.
 func clampPtyRequest(payload []byte) ([]byte, bool) {
-	var req struct {
-		Term                    string
-		Columns, Rows           uint32
-		PixelWidth, PixelHeight uint32
-		Modes                   string
-	}
-	if gossh.Unmarshal(payload, &req) != nil || len(req.Term) > maxTermBytes {
+	term, rest, ok := readString(payload)
+	if !ok || len(term) > maxTermBytes || len(rest) < 16 {
 		return nil, false
 	}
-	req.Columns, req.Rows = clamp(req.Columns, MaxWidth), clamp(req.Rows, MaxHeight)
-	req.Modes = "\x00" // TTY_OP_END: no modes
-	return gossh.Marshal(&req), true
+	if _, after, ok := readString(rest[16:]); !ok || len(after) != 0 {
+		return nil, false
+	}
+	out := make([]byte, 0, 4+len(term)+16+4+1)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(term)))
+	out = append(out, term...)
+	out = binary.BigEndian.AppendUint32(out, clamp(binary.BigEndian.Uint32(rest), MaxWidth))
+	out = binary.BigEndian.AppendUint32(out, clamp(binary.BigEndian.Uint32(rest[4:]), MaxHeight))
+	out = append(out, rest[8:16]...)                       // pixel sizes
+	out = append(binary.BigEndian.AppendUint32(out, 1), 0) // modes: TTY_OP_END only
+	return out, true
 }
 
 // parseWindowChange reads a window-change payload, clamped.
 func parseWindowChange(payload []byte) (tea.WindowSizeMsg, bool) {
-	var w struct{ Width, Height, PixelWidth, PixelHeight uint32 }
-	if gossh.Unmarshal(payload, &w) != nil {
+	if len(payload) != 16 {
 		return tea.WindowSizeMsg{}, false
 	}
-	return tea.WindowSizeMsg{Width: int(clamp(w.Width, MaxWidth)), Height: int(clamp(w.Height, MaxHeight))}, true
+	return tea.WindowSizeMsg{
+		Width:  int(clamp(binary.BigEndian.Uint32(payload), MaxWidth)),
+		Height: int(clamp(binary.BigEndian.Uint32(payload[4:]), MaxHeight)),
+	}, true
+}
+
+// readString reads one SSH string (a uint32 length, then the bytes).
+func readString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
 }
 
 func clamp(v, most uint32) uint32 {

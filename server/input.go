@@ -34,8 +34,9 @@ const (
 	// emitted. No terminal's escape sequence holds this many printable
 	// bytes in a row, so the cut is never inside one.
 	maxRun = 128
-	// guardBuffer is how much is read from the session at a time.
-	guardBuffer = 4096
+	// guardBuffer is how much is read from the session at a time: as much
+	// as Bubble Tea reads, and it stays with the session.
+	guardBuffer = 256
 )
 
 type inputGuard struct {

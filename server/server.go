@@ -137,7 +137,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMaxTimeout(cfg.MaxTimeout),
-		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions),
+		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions, s.trackHandler),
 		ssh.WrapConn(s.limiter.wrap),
 		s.refuseExtras,
 	)
@@ -278,28 +278,29 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 		}
 		defer tc.closeSession()
 	}
-	sessCtx, cancel := context.WithCancel(ctx)
+	channelCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	side := &sessionSide{ctx: sessCtx}
+	side := &sessionSide{}
 	cut := func() {
 		s.metrics.sessionsCut.WithLabelValues("write_timeout").Inc()
 		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
 		_ = conn.Close()
 	}
 	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, s.limiter.lim.WriteTimeout, cut) }
-	// The library's session handler, given a Handler that hands our side
-	// to the middleware chain with the session.
-	perSession := &ssh.Server{
-		Handler: func(sess ssh.Session) {
-			defer side.handler.Done()
-			srv.Handler(&sideSession{Session: sess, side: side})
-		},
-		PtyCallback:            srv.PtyCallback,
-		PtyHandler:             srv.PtyHandler,
-		SessionRequestCallback: srv.SessionRequestCallback,
-	}
-	ssh.DefaultSessionHandler(perSession, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, ctx)
+	sessCtx := &sessionContext{Context: ctx, channel: channelCtx, side: side}
+	ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, sessCtx)
 	// The channel has closed: end the program, then wait for the handler.
 	cancel()
 	side.handler.Wait()
+}
+
+// trackHandler is the outermost middleware: it tells the session's side
+// when the handler has returned.
+func (s *Server) trackHandler(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if side := sideOf(sess); side != nil {
+			defer side.handler.Done()
+		}
+		next(sess)
+	}
 }

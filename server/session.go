@@ -85,10 +85,7 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 // runTUI runs one Bubble Tea program for the session.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	side := sideOf(sess)
-	ctx := context.Context(sess.Context())
-	if side != nil {
-		ctx = side.ctx
-	}
+	ctx := sess.Context() // ends when the session's channel closes
 	look, input := clientLook(ctx, sess, pty.Term)
 	us := ui.Session{
 		Author: author(sess),
