@@ -468,3 +468,71 @@ func metric(t *testing.T, ts *testServer, name string) float64 {
 	}
 	return 0
 }
+
+// A session whose channel closes ends on the server at once, though its
+// connection stays open: its program does not live on until the
+// connection ends.
+func TestClosedSessionEndsWithItsChannel(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	r := openRaw(t, ts.addr, 100, 40, true)
+	r.waitOutput(t, "the home screen", func(out string) bool { return strings.Contains(out, "Test Blog") })
+	if got := metric(t, ts, `blog_sessions_open{kind="tui"}`); got != 1 {
+		t.Fatalf("blog_sessions_open{kind=\"tui\"} = %v with one session", got)
+	}
+	r.sess.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(t, ts, `blog_sessions_open{kind="tui"}`) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the session's program still runs after its channel closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The connection is still good for another session.
+	if _, err := r.client.NewSession(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRequestsAreBounded(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	client, err := termclient.Dial(ts.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty(strings.Repeat("x", 65), 40, 100, ssh.TerminalModes{}); err == nil {
+		t.Error("a 65-byte TERM was accepted")
+	}
+	if err := sess.RequestPty("xterm", 40, 100, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm", 40, 100, ssh.TerminalModes{}); err == nil {
+		t.Error("a second pty-req was accepted")
+	}
+	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req", "subsystem", "break", "keepalive@openssh.com"} {
+		if ok, _ := sess.SendRequest(req, true, nil); ok {
+			t.Errorf("%s was accepted", req)
+		}
+	}
+
+	long, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := long.Start("read " + strings.Repeat("x", 5000)); err == nil {
+		t.Error("a 5 KB exec command line was accepted")
+	}
+	// A normal command on the same connection still runs.
+	ok, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := ok.Output("ls"); err != nil || !strings.Contains(string(out), goPost) {
+		t.Fatalf("ls: %v, %q", err, out)
+	}
+}
