@@ -105,57 +105,48 @@ func (c sessionChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 
 func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Request, out chan<- *gossh.Request) {
 	defer close(out)
+	// pass answers yes and hands the request on; the library's own reply
+	// is then a no-op, so nothing it does for us writes to the client.
+	pass := func(r *gossh.Request) {
+		ch.reply(r, true)
+		r.WantReply = false
+		out <- r
+	}
 	var hasPty, started bool
 	env := 0
 	for r := range reqs {
-		ok := true
 		switch r.Type {
 		case "pty-req":
-			var payload []byte
-			payload, ok = clampPtyRequest(r.Payload)
-			if ok && !hasPty && !started {
-				hasPty = true
-				r.Payload = payload
-				ch.reply(r, true)
-				r.WantReply = false
-				out <- r
+			if payload, ok := clampPtyRequest(r.Payload); ok && !hasPty && !started {
+				hasPty, r.Payload = true, payload
+				pass(r)
 				continue
 			}
-			ok = false
 		case "window-change":
-			var size tea.WindowSizeMsg
-			size, ok = parseWindowChange(r.Payload)
-			if ok && hasPty {
+			if size, ok := parseWindowChange(r.Payload); ok && hasPty {
 				c.side.windows.resize(size)
+				ch.reply(r, true)
+				continue
 			}
-			ok = ok && hasPty
 		case "env":
 			name, rest, okName := readString(r.Payload)
 			value, rest, okValue := readString(rest)
 			if okName && okValue && len(rest) == 0 && !started && env < maxEnvVars && keepEnv(name, value) {
 				env++
-				ch.reply(r, true)
-				r.WantReply = false
-				out <- r
+				pass(r)
 				continue
 			}
-			ok = false
 		case "shell", "exec":
 			if !started && (r.Type == "shell" || len(r.Payload) <= maxExecBytes) {
 				started = true
 				c.side.handler.Add(1) // the library starts the handler for this request
-				ch.reply(r, true)
-				r.WantReply = false
-				out <- r
+				pass(r)
 				continue
 			}
-			ok = false
-		default:
-			// Agent and X11 forwarding, subsystems, signals, breaks and
-			// anything else: not for a blog.
-			ok = false
 		}
-		ch.reply(r, ok)
+		// Anything else, and anything over a bound: agent and X11
+		// forwarding, subsystems, signals, breaks are not for a blog.
+		ch.reply(r, false)
 	}
 }
 
