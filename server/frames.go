@@ -135,9 +135,11 @@ func (p *painter) paint(frame string) {
 	p.last = hashes
 }
 
-// lineBytes is the most bytes a painted line may hold at a width: room for
-// a style change on every cell (a truecolor foreground and background is
-// about 40 bytes, but styles change per word, not per cell) and more.
+// lineBytes is the most bytes a painted line may hold at a width: 1 KiB
+// plus 32 bytes a cell, room for a style change every cell or two (a
+// truecolor foreground and background is about 40 bytes; the ui's styles
+// change per word, not per cell). At 500 columns that is 17 KiB a line,
+// 3.3 MB for a 200-row frame at most; at 80x24, 84 KiB.
 func lineBytes(width int) int {
 	return 1024 + 32*max(width, 1)
 }
