@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -28,18 +29,29 @@ const (
 // painter wraps a model and writes its frames itself.
 type painter struct {
 	tea.Model
-	out    io.Writer
-	width  int
-	height int
-	last   []uint64 // hashes of the lines on screen
-	clear  bool     // the window changed: repaint from a blank screen
+	out     io.Writer
+	windows *windowSink // where window sizes wait; nil without a PTY side
+	width   int
+	height  int
+	last    []uint64 // hashes of the lines on screen
+	clear   bool     // the window changed: repaint from a blank screen
 }
 
-func newPainter(m tea.Model, out io.Writer, width, height int) *painter {
-	return &painter{Model: m, out: out, width: width, height: height}
+func newPainter(m tea.Model, out io.Writer, width, height int, windows *windowSink) *painter {
+	return &painter{Model: m, out: out, windows: windows, width: width, height: height}
 }
 
 func (p *painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, ok := msg.(windowNudge); ok {
+		if p.windows == nil {
+			return p, nil
+		}
+		ws, ok := p.windows.take()
+		if !ok {
+			return p, nil
+		}
+		msg = ws
+	}
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		p.width, p.height = ws.Width, ws.Height
 		p.last, p.clear = nil, true
@@ -56,12 +68,26 @@ func (p *painter) View() string {
 }
 
 func (p *painter) paint(frame string) {
-	lines := strings.Split(frame, "\n")
-	if p.height > 0 && len(lines) > p.height {
-		lines = lines[:p.height]
+	var lines []string
+	if p.height > 0 {
+		// Lines past the window are never drawn, so never split off one
+		// by one either.
+		lines = strings.SplitN(frame, "\n", p.height+1)
+		lines = lines[:min(len(lines), p.height)]
+	} else {
+		lines = strings.Split(frame, "\n")
 	}
+	// The ui fits every line to the window, but the painter does not take
+	// that on trust: a line longer in bytes than any fitted line can be is
+	// cut to the window, so a frame is never more than height lines of
+	// lineBytes(width) each.
+	most := lineBytes(p.width)
 	hashes := make([]uint64, len(lines))
 	for i, l := range lines {
+		if len(l) > most {
+			l = fitLine(l, p.width, most)
+			lines[i] = l
+		}
 		hashes[i] = maphash.String(lineSeed, l)
 	}
 	if p.last != nil && slices.Equal(hashes, p.last) {
@@ -107,6 +133,30 @@ func (p *painter) paint(frame string) {
 		paintBuffers.Put(buf)
 	}
 	p.last = hashes
+}
+
+// lineBytes is the most bytes a painted line may hold at a width: 1 KiB
+// plus 32 bytes a cell, room for a style change every cell or two (a
+// truecolor foreground and background is about 40 bytes; the ui's styles
+// change per word, not per cell). At 500 columns that is 17 KiB a line,
+// 3.3 MB for a 200-row frame at most; at 80x24, 84 KiB.
+func lineBytes(width int) int {
+	return 1024 + 32*max(width, 1)
+}
+
+// fitLine cuts an oversized line to width cells, then, if escape sequences
+// still make it longer than most bytes, to most bytes, ending with a style
+// reset. Only lines that break the ui's promise come here.
+func fitLine(line string, width, most int) string {
+	line = ansi.Truncate(line, max(width, 1), "")
+	if len(line) <= most {
+		return line
+	}
+	cut := most - len(ansi.ResetStyle)
+	for cut > 0 && !utf8.RuneStart(line[cut]) {
+		cut--
+	}
+	return line[:cut] + ansi.ResetStyle
 }
 
 // paintBuffers hold frames being written; maxPooled keeps a frame from a

@@ -44,6 +44,8 @@ type serverOpts struct {
 	proxies   []string
 	release   time.Duration // ReleaseMemoryAfter
 	caches    server.CacheBudgets
+	idle      time.Duration // IdleTimeout
+	maxConn   time.Duration // MaxTimeout
 }
 
 func quietLog() *slog.Logger {
@@ -97,6 +99,8 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		ProxyProtocolFrom:  o.proxies,
 		ReleaseMemoryAfter: o.release,
 		Caches:             o.caches,
+		IdleTimeout:        o.idle,
+		MaxTimeout:         o.maxConn,
 		Log:                quietLog(),
 	}, lib, o.store)
 	if err != nil {

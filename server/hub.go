@@ -26,7 +26,7 @@ type hub struct {
 	log     *slog.Logger
 
 	mu    sync.Mutex
-	progs map[*tea.Program]struct{}
+	progs map[*tea.Program]*mailbox
 
 	counts atomic.Pointer[map[string]int]
 	reload chan struct{}
@@ -35,7 +35,7 @@ type hub struct {
 }
 
 func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
-	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]struct{}{}, reload: make(chan struct{}, 1)}
+	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]*mailbox{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
 	return h
@@ -43,7 +43,7 @@ func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
 
 func (h *hub) add(p *tea.Program) {
 	h.mu.Lock()
-	h.progs[p] = struct{}{}
+	h.progs[p] = &mailbox{p: p}
 	h.mu.Unlock()
 }
 
@@ -53,26 +53,73 @@ func (h *hub) remove(p *tea.Program) {
 	h.mu.Unlock()
 }
 
-func (h *hub) programs() []*tea.Program {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*tea.Program, 0, len(h.progs))
-	for p := range h.progs {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Counts is the current map of visible comments per post. Callers must not
 // modify it.
 func (h *hub) Counts() map[string]int { return *h.counts.Load() }
 
-// broadcast sends msg to every program. Send blocks until a program takes
-// the message, so each send runs on its own goroutine: a stuck session
-// never holds up the others.
+// broadcast posts msg to every program's mailbox; it never waits for one.
 func (h *hub) broadcast(msg tea.Msg) {
-	for _, p := range h.programs() {
-		go p.Send(msg)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, mb := range h.progs {
+		mb.post(msg)
+	}
+}
+
+// maxMailbox bounds what one program may fall behind by.
+const maxMailbox = 64
+
+// mailbox holds the messages on their way to one program. Send blocks until
+// the program takes a message, so a mailbox with messages has one goroutine
+// delivering them, which exits once the mailbox is empty: an idle session
+// has none, and a stuck one has one, however many events come. When a
+// program falls maxMailbox events behind, its queued events are replaced by
+// one Resync, which makes it reload everything (as the store's feed does
+// for the hub). A stuck session is closed by the write deadline in the
+// end; its program's end makes Send return, and the mailbox drains.
+type mailbox struct {
+	p *tea.Program
+
+	mu      sync.Mutex
+	queue   []tea.Msg
+	sending bool
+}
+
+func (mb *mailbox) post(msg tea.Msg) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if len(mb.queue) >= maxMailbox {
+		// Keep what is not an event (a shutdown notice).
+		kept := mb.queue[:0]
+		for _, m := range mb.queue {
+			if _, ok := m.(ui.EventMsg); !ok {
+				kept = append(kept, m)
+			}
+		}
+		clear(mb.queue[len(kept):])
+		mb.queue = append(kept, ui.EventMsg(data.Event{Kind: data.Resync}))
+	}
+	mb.queue = append(mb.queue, msg)
+	if !mb.sending {
+		mb.sending = true
+		go mb.deliver()
+	}
+}
+
+func (mb *mailbox) deliver() {
+	for {
+		mb.mu.Lock()
+		if len(mb.queue) == 0 {
+			mb.sending = false
+			mb.queue = nil // an idle session keeps no buffer
+			mb.mu.Unlock()
+			return
+		}
+		msg := mb.queue[0]
+		mb.queue[0] = nil
+		mb.queue = mb.queue[1:]
+		mb.mu.Unlock()
+		mb.p.Send(msg) // returns at once once the program has ended
 	}
 }
 

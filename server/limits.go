@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -11,16 +12,30 @@ import (
 )
 
 // Limits protect the server from floods: a cap on connections in all and
-// per IP, a per-IP rate of new connections, and a deadline for reaching a
-// session. A client over a cap still completes the handshake and is told
-// why it is turned away; only a client far over its rate is dropped
-// without a word.
+// per IP, a per-IP rate of new connections, a deadline for reaching a
+// session and one for each write to a client. A client over a cap still
+// completes the handshake and is told why it is turned away; only a client
+// far over its rate is dropped without a word.
+//
+// The caps count sessions too: a connection holds one slot from the moment
+// it is accepted, and each session channel it opens beyond its first takes
+// one more, so MaxConns bounds the sessions a replica serves whether they
+// come on many connections or few. No connection opens more than
+// MaxSessionsPerConn sessions at once (OpenSSH's MaxSessions default).
 type Limits struct {
-	MaxConns         int           // all connections; default 2000
-	MaxConnsPerIP    int           // per remote IP; default 20
+	MaxConns         int           // all connections and extra sessions; default 2000
+	MaxConnsPerIP    int           // the same, per remote IP; default 20
 	ConnsPerMinute   int           // new connections a minute per IP; default 60
 	HandshakeTimeout time.Duration // from accept to an open session; default 10s
+	// WriteTimeout closes a connection whose client has taken no output
+	// for this long, which is what unblocks a session stuck writing to it.
+	// Default 30s.
+	WriteTimeout time.Duration
 }
+
+// MaxSessionsPerConn is how many session channels one connection may have
+// open at once; the next is refused with ResourceShortage.
+const MaxSessionsPerConn = 10
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxConns <= 0 {
@@ -34,6 +49,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.HandshakeTimeout <= 0 {
 		l.HandshakeTimeout = 10 * time.Second
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = 30 * time.Second
 	}
 	return l
 }
@@ -109,7 +127,7 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	if refusal != "" {
 		ctx.SetValue(refusalKey, refusal)
 	}
-	tc := &trackedConn{Conn: conn, release: func() { c.release(ip) }}
+	tc := &trackedConn{Conn: conn, ip: ip, limiter: c, release: func() { c.release(ip) }}
 	tc.timer.Store(time.AfterFunc(c.lim.HandshakeTimeout, func() {
 		if !tc.started.Load() {
 			c.metrics.connRejected.WithLabelValues("handshake_timeout").Inc()
@@ -142,13 +160,66 @@ func (c *connLimiter) sweep(now time.Time) {
 	}
 }
 
-// trackedConn releases its slot once, on close.
+// acquireExtra takes the slot of a connection's second or later session,
+// or returns why it cannot.
+func (c *connLimiter) acquireExtra(ip string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.total >= c.lim.MaxConns:
+		c.metrics.connRejected.WithLabelValues("server_full").Inc()
+		return "The server is full right now. Please try again in a few minutes."
+	case c.perIP[ip] >= c.lim.MaxConnsPerIP:
+		c.metrics.connRejected.WithLabelValues("ip_full").Inc()
+		return "Too many open sessions from your address. Close one and try again."
+	}
+	c.total++
+	c.perIP[ip]++
+	return ""
+}
+
+// trackedConn releases its slot once, on close, and counts the sessions
+// open on it.
 type trackedConn struct {
 	net.Conn
+	ip      string
+	limiter *connLimiter
 	timer   atomic.Pointer[time.Timer]
 	started atomic.Bool
 	once    sync.Once
 	release func()
+
+	mu       sync.Mutex
+	sessions int
+}
+
+// openSession counts a new session channel on the connection. It returns
+// why the session is refused, or "" when it may open; each session that
+// opens must be closed with closeSession.
+func (t *trackedConn) openSession() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sessions >= MaxSessionsPerConn {
+		t.limiter.metrics.connRejected.WithLabelValues("sessions_per_conn").Inc()
+		return fmt.Sprintf("At most %d sessions per connection. Close one and try again.", MaxSessionsPerConn)
+	}
+	// The first session rides on the connection's own slot.
+	if t.sessions > 0 {
+		if refusal := t.limiter.acquireExtra(t.ip); refusal != "" {
+			return refusal
+		}
+	}
+	t.sessions++
+	return ""
+}
+
+func (t *trackedConn) closeSession() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sessions--
+	if t.sessions > 0 {
+		t.limiter.release(t.ip)
+	}
 }
 
 func (t *trackedConn) Close() error {

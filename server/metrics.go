@@ -25,6 +25,7 @@ type metrics struct {
 	connRejected     *prometheus.CounterVec
 	moderationAction *prometheus.CounterVec
 	memoryReleases   prometheus.Counter
+	sessionsCut      *prometheus.CounterVec
 }
 
 // cacheSize is one shared cache's estimated bytes and entries.
@@ -82,6 +83,8 @@ func newMetrics(renderStats func() (hits, misses uint64)) *metrics {
 	for _, c := range []prometheus.Collector{m.sessionsOpen, m.sessionsTotal, m.sessionDuration, m.commentsPosted, m.subscriptions, m.rejectedInputs, m.rateLimitHits, m.dbErrors, m.dbLatency, m.liveEventLag, m.liveEvents, m.connRejected, m.moderationAction, m.memoryReleases} {
 		f(c)
 	}
+	m.sessionsCut = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "blog_sessions_cut_total", Help: "Sessions the server closed on its own, by reason (write_timeout: the client took no output for --write-timeout)."}, []string{"reason"})
+	f(m.sessionsCut)
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blog_render_cache_hits_total", Help: "Post renders served from the shared cache."}, func() float64 {
 		h, _ := renderStats()
 		return float64(h)

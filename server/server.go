@@ -149,9 +149,9 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMaxTimeout(cfg.MaxTimeout),
-		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions),
+		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions, s.trackHandler),
 		ssh.WrapConn(s.limiter.wrap),
-		refuseExtras,
+		s.refuseExtras,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
@@ -289,16 +289,48 @@ func addrString(a net.Addr) string {
 // refuseExtras keeps the server to what a blog needs: no port forwarding
 // (no handlers are set), no subsystems, and session channels that refuse
 // agent and X11 forwarding (see sessionChannel).
-func refuseExtras(srv *ssh.Server) error {
+func (s *Server) refuseExtras(srv *ssh.Server) error {
 	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.SubsystemHandlers = nil
-	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
-		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-			side := &sessionSide{}
-			ctx.SetValue(sideKey, side)
-			ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side}, ctx)
-		},
-	}
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.serveSession}
 	return nil
+}
+
+// serveSession runs one session channel: it holds the session's slot in
+// the connection's and the server's counts until the channel has closed
+// and its handler has returned.
+func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+	if tc, ok := ctx.Value(trackedKey).(*trackedConn); ok {
+		if refusal := tc.openSession(); refusal != "" {
+			_ = ch.Reject(gossh.ResourceShortage, refusal)
+			return
+		}
+		defer tc.closeSession()
+	}
+	channelCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	side := &sessionSide{}
+	cut := func() {
+		s.metrics.sessionsCut.WithLabelValues("write_timeout").Inc()
+		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
+		_ = conn.Close()
+	}
+	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, s.limiter.lim.WriteTimeout, cut) }
+	sessCtx := &sessionContext{Context: ctx, channel: channelCtx, side: side}
+	ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, sessCtx)
+	// The channel has closed: end the program, then wait for the handler.
+	cancel()
+	side.handler.Wait()
+}
+
+// trackHandler is the outermost middleware: it tells the session's side
+// when the handler has returned.
+func (s *Server) trackHandler(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if side := sideOf(sess); side != nil {
+			defer side.handler.Done()
+		}
+		next(sess)
+	}
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -85,7 +87,9 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 
 // runTUI runs one Bubble Tea program for the session.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
-	look, input := clientLook(sess, pty.Term)
+	side := sideOf(sess)
+	ctx := sess.Context() // ends when the session's channel closes
+	look, input := clientLook(ctx, sess, pty.Term)
 	us := ui.Session{
 		Author: author(sess),
 		Admin:  s.isAdmin(sess),
@@ -97,18 +101,22 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		us.Slug = cmd[1]
 	}
 	var out io.Writer = sess
-	side, _ := sess.Context().Value(sideKey).(*sessionSide)
-	if side != nil && side.raw != nil {
-		out = side.raw
+	var windows *windowSink
+	if side != nil {
+		out, windows = side.raw, &side.windows
 	}
-	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height)
+	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
+	var p *tea.Program
+	guard := newInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
+		s.metrics.rejectedInputs.WithLabelValues("paste_too_long").Inc()
+	})
 	var stopping bool
-	p := tea.NewProgram(model,
-		tea.WithInput(input),
+	p = tea.NewProgram(model,
+		tea.WithInput(guard),
 		tea.WithOutput(sess),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
-		tea.WithContext(sess.Context()),
+		tea.WithContext(ctx),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if _, ok := msg.(shutdownMsg); ok {
 				stopping = true
@@ -120,12 +128,12 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	s.hub.add(p)
 	defer s.hub.remove(p)
 
-	if side != nil {
-		side.windows.attach(p)
-		defer side.windows.attach(nil)
+	if windows != nil {
+		windows.attach(p)
+		defer windows.attach(nil)
 	}
 	_, _ = io.WriteString(out, enterTerminal)
-	if _, err := p.Run(); err != nil && !strings.Contains(err.Error(), "context canceled") {
+	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
 	_, _ = io.WriteString(out, leaveTerminal)

@@ -26,7 +26,7 @@ const (
 // sent (TERM, COLORTERM, NO_COLOR) and its background from its answer to a
 // query. It returns the session input to hand to the program: nothing the
 // visitor typed meanwhile is lost.
-func clientLook(s ssh.Session, term string) (ui.Look, io.Reader) {
+func clientLook(ctx context.Context, s ssh.Session, term string) (ui.Look, io.Reader) {
 	env := append(s.Environ(), "TERM="+term)
 	out := termenv.NewOutput(io.Discard, termenv.WithEnvironment(environ(env)), termenv.WithTTY(true))
 	look := ui.Look{Profile: out.EnvColorProfile(), Dark: true}
@@ -36,7 +36,7 @@ func clientLook(s ssh.Session, term string) (ui.Look, io.Reader) {
 	if _, err := io.WriteString(s, queryBackground); err != nil {
 		return look, s
 	}
-	in := newHandoff(s.Context(), s)
+	in := newHandoff(ctx, s)
 	var got []byte
 	deadline := time.NewTimer(queryTimeout)
 	defer deadline.Stop()

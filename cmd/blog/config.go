@@ -111,10 +111,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.retain, "retain", 0, "delete comments older than this, checked hourly (0: keep them)")
 	// Behind a TCP load balancer every reader has the balancer's IP: raise
 	// the per-IP limits there.
-	fs.IntVar(&c.limits.MaxConns, "max-conns", 2000, "most SSH connections this replica holds")
-	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP")
+	fs.IntVar(&c.limits.MaxConns, "max-conns", 2000, "most SSH connections this replica holds; each session after a connection's first counts as one more")
+	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP, counted the same way")
 	fs.IntVar(&c.limits.ConnsPerMinute, "conns-per-minute", 60, "new SSH connections a minute from one IP")
 	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
+	fs.DurationVar(&c.limits.WriteTimeout, "write-timeout", 30*time.Second, "close a connection whose client takes no output for this long")
 	fs.StringVar(&c.proxyFrom, "proxy-protocol-from", "", "comma-separated addresses or CIDR ranges of TCP load balancers that send PROXY protocol headers (connections from there must carry one)")
 }
 

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"io"
+	"sync"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// maxTimedWrite is the most one write sends under one deadline: a big write
+// to a slow but honest client is progress, piece by piece.
+const maxTimedWrite = 32 << 10
+
+// timedChannel puts a deadline on every write to a session's channel:
+// output, stderr and request replies. A client that stops taking output
+// (its SSH window stays shut, or its TCP connection does) would otherwise
+// hold the writing goroutine forever, and with it the session, its memory
+// and its slot. Closing the channel does not help (the library waits for
+// the client to answer the close); cut closes the whole connection, which
+// wakes every write blocked on it.
+//
+// One timer per session, armed only while a write is in flight: an idle
+// session costs no goroutine and no CPU.
+type timedChannel struct {
+	gossh.Channel
+	timeout time.Duration
+	cut     func()
+
+	mu       sync.Mutex
+	timer    *time.Timer
+	inFlight int       // writes under way
+	progress time.Time // when a write last started or finished
+	stderr   *timedStream
+}
+
+func newTimedChannel(ch gossh.Channel, timeout time.Duration, cut func()) *timedChannel {
+	return &timedChannel{Channel: ch, timeout: timeout, cut: cut}
+}
+
+func (t *timedChannel) Write(p []byte) (int, error) {
+	return t.timed(p, t.Channel.Write)
+}
+
+// Stderr is the channel's stderr under the same deadline.
+func (t *timedChannel) Stderr() io.ReadWriter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stderr == nil {
+		t.stderr = &timedStream{ReadWriter: t.Channel.Stderr(), t: t}
+	}
+	return t.stderr
+}
+
+// reply answers a request, under the deadline.
+func (t *timedChannel) reply(r *gossh.Request, ok bool) {
+	if !r.WantReply {
+		return
+	}
+	t.begin()
+	_ = r.Reply(ok, nil)
+	t.end()
+}
+
+func (t *timedChannel) timed(p []byte, write func([]byte) (int, error)) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), maxTimedWrite)]
+		t.begin()
+		m, err := write(piece)
+		t.end()
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[len(piece):]
+	}
+	return n, nil
+}
+
+func (t *timedChannel) begin() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight++
+	t.progress = time.Now()
+	if t.timer == nil {
+		t.timer = time.AfterFunc(t.timeout, t.check)
+		return
+	}
+	t.timer.Reset(t.timeout)
+}
+
+func (t *timedChannel) end() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight--
+	t.progress = time.Now()
+	if t.inFlight == 0 {
+		t.timer.Stop()
+	}
+}
+
+// check runs when the timer fires: it cuts the connection if a write has
+// been stuck for the whole timeout, and otherwise waits out the rest.
+func (t *timedChannel) check() {
+	t.mu.Lock()
+	if t.inFlight == 0 {
+		t.mu.Unlock()
+		return
+	}
+	if rest := t.timeout - time.Since(t.progress); rest > 0 {
+		t.timer.Reset(rest)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	t.cut()
+}
+
+// timedStream is a timedChannel's stderr.
+type timedStream struct {
+	io.ReadWriter
+	t *timedChannel
+}
+
+func (s *timedStream) Write(p []byte) (int, error) {
+	return s.t.timed(p, s.ReadWriter.Write)
+}
