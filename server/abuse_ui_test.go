@@ -173,7 +173,7 @@ func TestAbuseImpersonationToldApart(t *testing.T) {
 // came, escape sequences and all.
 func TestAbuseReadSlugEchoFiltered(t *testing.T) {
 	ts := startServer(t, serverOpts{})
-	slug := "x\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b[31mzz\u202e\u3164" + strings.Repeat("y", 5000)
+	slug := "x\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b[31mzz\u202e\u3164" + strings.Repeat("y", 3000) // under the 4 KiB command-line cap
 	s := ts.open(t, newKey(t), 100, 30, func(o *termclient.Options) { o.Command = "read '" + slug + "'" })
 	waitFor(t, s, `No post called "xzz`)
 	raw := string(s.Raw())

@@ -84,6 +84,7 @@ type Server struct {
 	http     *http.Server
 	httpLn   net.Listener
 	draining atomic.Bool
+	admit    sync.Mutex    // orders enterSession against the start of shutdown
 	stopping chan struct{} // closed when shutdown begins
 	sessions sync.WaitGroup
 }
@@ -258,7 +259,9 @@ func (s *Server) Serve(ctx context.Context) error {
 
 func (s *Server) shutdown() error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace.String())
+	s.admit.Lock()
 	s.draining.Store(true)
+	s.admit.Unlock()
 	close(s.stopping)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()

@@ -56,21 +56,35 @@ func (s *Server) isAdmin(sess ssh.Session) bool {
 	return false
 }
 
+// enterSession counts a session in, unless the server is draining. The
+// check and the count share a lock with the start of shutdown, so every
+// session that starts is either counted before shutdown waits for the
+// count or refused: none slips past the wait, and the count never grows
+// from zero while shutdown is waiting on it.
+func (s *Server) enterSession() bool {
+	s.admit.Lock()
+	defer s.admit.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	s.sessions.Add(1)
+	return true
+}
+
 // handle is the innermost middleware: a terminal gets the interface, a
 // command or a pipe gets plain text.
 func (s *Server) handle(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		s.sessions.Add(1)
+		if !s.enterSession() {
+			fmt.Fprintln(sess.Stderr(), "The server is restarting. Please reconnect in a moment.")
+			_ = sess.Exit(1)
+			return
+		}
 		defer s.sessions.Done()
 		s.quiet.touch()
 		defer s.quiet.touch()
 		if refusal := sessionStarted(sess.Context()); refusal != "" {
 			fmt.Fprintln(sess.Stderr(), refusal)
-			_ = sess.Exit(1)
-			return
-		}
-		if s.draining.Load() {
-			fmt.Fprintln(sess.Stderr(), "The server is restarting. Please reconnect in a moment.")
 			_ = sess.Exit(1)
 			return
 		}
