@@ -2,6 +2,7 @@ package server
 
 import (
 	"blog/ui"
+	"blog/ui/render"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -15,6 +16,27 @@ type CacheBudgets struct {
 	Drawings ui.CacheBudgets
 	// Comments holds the first comments of each post (DefaultCommentsBudget).
 	Comments int64
+}
+
+// DefaultCacheMiB is the default of all the shared caches' budgets
+// together: the defaults of each, added up.
+const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + DefaultCommentsBudget) >> 20
+
+// SplitCacheBudget shares one budget among the caches in the proportions
+// of their defaults, so an operator sets a single number. A total below
+// 1 MiB gives each cache the smallest useful budget instead of nothing.
+func SplitCacheBudget(total int64) CacheBudgets {
+	total = max(total, 1<<20)
+	part := func(def int64) int64 { return max(total*def/(DefaultCacheMiB<<20), 64<<10) }
+	return CacheBudgets{
+		Render: part(render.DefaultBudget),
+		Drawings: ui.CacheBudgets{
+			Blocks:   part(ui.DefaultBlocksBudget),
+			Drawings: part(ui.DefaultDrawingsBudget),
+			Frames:   part(ui.DefaultFramesBudget),
+		},
+		Comments: part(DefaultCommentsBudget),
+	}
 }
 
 // cacheSizes lists every shared cache's size for /metrics.

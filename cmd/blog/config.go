@@ -31,6 +31,7 @@ type config struct {
 	dbMaxConns    int
 	idleTimeout   time.Duration
 	releaseMemory time.Duration
+	cacheMiB      int
 	maxSession    time.Duration
 	shutdownGrace time.Duration
 	adminKeys     string
@@ -104,6 +105,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Minute, "close a connection after this long without traffic (0: never)")
 	fs.DurationVar(&c.maxSession, "max-session", 6*time.Hour, "close any connection after this long (0: never)")
 	fs.DurationVar(&c.releaseMemory, "release-memory-after", 10*time.Second, "after a burst of sessions, return free memory to the system once the server has been quiet this long (0: leave it to the Go runtime)")
+	fs.IntVar(&c.cacheMiB, "cache-mib", server.DefaultCacheMiB, "memory, in MiB, the shared caches of rendered posts, drawn comments and comment pages may hold in all (older entries are dropped and redrawn when asked for)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long open sessions get to close")
 	fs.StringVar(&c.adminKeys, "admin-keys", "", "moderators' public keys, authorized_keys lines separated by newlines; from=\"PATTERNS\" and expiry-time=\"YYYYMMDD[HHMM[SS]]\" are honoured, a line with another option is refused")
 	fs.StringVar(&c.adminKeysFile, "admin-keys-file", "", "file of moderators' public keys in authorized_keys format (options as for --admin-keys)")

@@ -79,6 +79,7 @@ func serverConfig(cfg config, admins []server.AdminKey, log *slog.Logger) server
 		Host:               displayHost(cfg.host, cfg.sshAddr),
 		IdleTimeout:        cfg.idleTimeout,
 		ReleaseMemoryAfter: cfg.releaseMemory,
+		Caches:             server.SplitCacheBudget(int64(cfg.cacheMiB) << 20),
 		MaxTimeout:         cfg.maxSession,
 		ShutdownGrace:      cfg.shutdownGrace,
 		AdminKeys:          admins,
