@@ -154,3 +154,34 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 }
+
+// The README's configuration table is the operator's reference: every
+// setting serve has is a row with its flag and its variable, and every row
+// names a setting serve has.
+func TestReadmeConfigurationTableMatchesFlags(t *testing.T) {
+	known := knownEnv()
+	rows := map[string]bool{}
+	for _, line := range strings.Split(readFile(t, "README.md"), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`--") {
+			continue
+		}
+		flagName := strings.Trim(strings.TrimSpace(cells[1]), "`-")
+		env := strings.Trim(strings.TrimSpace(cells[2]), "`")
+		if !strings.HasPrefix(env, "BLOG_") {
+			continue // another table, e.g. the security limits
+		}
+		if envName(flagName) != env {
+			t.Errorf("README row --%s names %s, want %s", flagName, env, envName(flagName))
+		}
+		if !known[env] {
+			t.Errorf("README documents --%s, which serve does not have", flagName)
+		}
+		rows[env] = true
+	}
+	for env := range known {
+		if !rows[env] {
+			t.Errorf("serve reads %s, but the README configuration table has no row for it", env)
+		}
+	}
+}
