@@ -39,15 +39,7 @@ type rawTerm struct {
 
 func openRaw(t *testing.T, addr string, width, height uint32, read bool) *rawTerm {
 	t.Helper()
-	client, err := termclient.Dial(addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, sess := dialSession(t, addr, nil)
 	// The library's RequestPty takes ints; the protocol carries uint32.
 	pty := ssh.Marshal(struct {
 		Term                string
@@ -341,15 +333,7 @@ func TestSessionsCountTowardPerIPCap(t *testing.T) {
 
 func TestEnvironmentIsFilteredAndBounded(t *testing.T) {
 	ts := startServer(t, serverOpts{})
-	client, err := termclient.Dial(ts.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, sess := dialSession(t, ts.addr, nil)
 	for _, kv := range [][2]string{{"FOO", "bar"}, {"LD_PRELOAD", "/x.so"}, {"LANG", strings.Repeat("x", 300)}} {
 		if err := sess.Setenv(kv[0], kv[1]); err == nil {
 			t.Errorf("env %s (%d bytes) was accepted", kv[0], len(kv[1]))
@@ -495,16 +479,7 @@ func TestClosedSessionEndsWithItsChannel(t *testing.T) {
 
 func TestRequestsAreBounded(t *testing.T) {
 	ts := startServer(t, serverOpts{})
-	client, err := termclient.Dial(ts.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, sess := dialSession(t, ts.addr, nil)
 	if err := sess.RequestPty(strings.Repeat("x", 65), 40, 100, ssh.TerminalModes{}); err == nil {
 		t.Error("a 65-byte TERM was accepted")
 	}

@@ -199,3 +199,19 @@ func (ts *testServer) openPost(t testing.TB, s *termclient.Session, slug string)
 const goPost = "go-for-backend-services"
 
 func sshFingerprint(s ssh.Signer) string { return ssh.FingerprintSHA256(s.PublicKey()) }
+
+// dialSession connects to addr (keyless when signer is nil) and opens one
+// session channel, closing the connection when the test ends.
+func dialSession(t testing.TB, addr string, signer ssh.Signer) (*ssh.Client, *ssh.Session) {
+	t.Helper()
+	client, err := termclient.Dial(addr, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, sess
+}

@@ -195,15 +195,7 @@ func TestExecCommandsWithoutPTY(t *testing.T) {
 
 func TestBareSessionWithoutPTYListsPosts(t *testing.T) {
 	ts := startServer(t, serverOpts{})
-	client, err := termclient.Dial(ts.addr, newKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sess := dialSession(t, ts.addr, newKey(t))
 	var out strings.Builder
 	sess.Stdout = &out
 	if err := sess.Shell(); err != nil {

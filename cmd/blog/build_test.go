@@ -42,16 +42,9 @@ func TestContainerBinary(t *testing.T) {
 	healthz := "http://127.0.0.1:" + httpPort + "/healthz"
 	srv := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--ssh-addr", "127.0.0.1:"+sshPort,
 		"--http-addr", "127.0.0.1:"+httpPort, "--reset-every", "24h", "--retain", "720h", "--shutdown-grace", "2s")
-	var logs bytes.Buffer
-	srv.Stdout, srv.Stderr = &logs, &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() { srv.Process.Kill() }) // after a failed check; harmless once it has exited
+	exited, logs := startProcess(t, srv)
 
-	waitHealthy(t, healthz, exited, &logs)
+	waitHealthy(t, healthz, exited, logs)
 	for _, args := range [][]string{{"--url", healthz}, {"--http-addr", "127.0.0.1:" + httpPort}} {
 		if out, err := exec.Command(bin, append([]string{"healthcheck"}, args...)...).CombinedOutput(); err != nil {
 			t.Errorf("blog healthcheck %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -171,6 +164,21 @@ func checkStatic(t *testing.T, bin string) {
 }
 
 // freePort is a TCP port nothing listens on just now.
+// startProcess starts cmd with its output in logs, reports its exit on
+// exited, and kills it when the test ends (harmless once it has exited).
+func startProcess(t *testing.T, cmd *exec.Cmd) (exited <-chan error, logs *bytes.Buffer) {
+	t.Helper()
+	logs = new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return done, logs
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

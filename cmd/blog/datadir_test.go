@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,15 +48,8 @@ func TestDataDirOwnedByAnotherUser(t *testing.T) {
 	srv := exec.Command(bin, "serve", "--data-dir", dir, "--ssh-addr", "127.0.0.1:"+sshPort,
 		"--http-addr", "127.0.0.1:"+httpPort, "--shutdown-grace", "1s")
 	srv.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: server, Gid: server}}
-	var logs bytes.Buffer
-	srv.Stdout, srv.Stderr = &logs, &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() { srv.Process.Kill() })
-	waitHealthy(t, "http://127.0.0.1:"+httpPort+"/healthz", exited, &logs)
+	exited, logs := startProcess(t, srv)
+	waitHealthy(t, "http://127.0.0.1:"+httpPort+"/healthz", exited, logs)
 	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
