@@ -37,6 +37,8 @@ type snapshot struct {
 	published []Post          // newest first
 	bySlug    map[string]Post // published only
 	files     map[string]string
+	// replaced is closed when a newer snapshot takes this one's place.
+	replaced chan struct{}
 }
 
 // Embedded returns the posts built into the binary.
@@ -58,7 +60,7 @@ func newLibrary(fsys fs.FS, dir string, log *slog.Logger) (*Library, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts")}
-	l.snap.Store(&snapshot{})
+	l.snap.Store(&snapshot{replaced: make(chan struct{})})
 	if err := l.reload(); err != nil {
 		return nil, err
 	}
@@ -75,6 +77,11 @@ func (l *Library) Get(slug string) (Post, bool) {
 	return p, ok
 }
 
+// Changed returns a channel that is closed when the posts next change, so
+// a watcher (the newsletter) needs no goroutine or ticker of its own. Take
+// it before reading Published to miss nothing.
+func (l *Library) Changed() <-chan struct{} { return l.snap.Load().replaced }
+
 // Version is 1 after the first load and goes up by one on every reload
 // that added, changed or removed a file.
 func (l *Library) Version() uint64 { return l.snap.Load().version }
@@ -90,7 +97,7 @@ func (l *Library) reload() error {
 	if err != nil {
 		return fmt.Errorf("posts: list %s: %w", l.where(), err)
 	}
-	next := &snapshot{bySlug: map[string]Post{}, files: map[string]string{}}
+	next := &snapshot{bySlug: map[string]Post{}, files: map[string]string{}, replaced: make(chan struct{})}
 	for _, e := range entries {
 		name := e.Name()
 		if !isPostFile(name) {
@@ -114,6 +121,7 @@ func (l *Library) reload() error {
 	}
 	next.version = prev.version + 1
 	l.snap.Store(next)
+	close(prev.replaced)
 	l.log.Info("posts loaded", "from", l.where(), "version", next.version,
 		"published", len(next.published), "added", added, "changed", changed, "removed", removed)
 	return nil

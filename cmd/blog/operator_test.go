@@ -19,7 +19,7 @@ func TestSubscribersExport(t *testing.T) {
 			t.Errorf("export of nobody = %q, want the header alone", out)
 		}
 		for _, email := range []string{"ada@example.com", "Grace@Example.ORG"} {
-			if err := b.store.Subscribe(context.Background(), email, data.Author{KeyFingerprint: fingerprint(email), IP: "192.0.2.1"}); err != nil {
+			if _, err := b.store.Subscribe(context.Background(), email, data.Author{KeyFingerprint: fingerprint(email), IP: "192.0.2.1"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -151,7 +151,7 @@ func TestReset(t *testing.T) {
 		cmd := func(args ...string) []string { return append(args, b.flags...) }
 		ctx := context.Background()
 		addComment(t, b.store, "welcome", fingerprint("ada"), "hello")
-		if err := b.store.Subscribe(ctx, "ada@example.com", data.Author{KeyFingerprint: fingerprint("ada")}); err != nil {
+		if _, err := b.store.Subscribe(ctx, "ada@example.com", data.Author{KeyFingerprint: fingerprint("ada")}); err != nil {
 			t.Fatal(err)
 		}
 		ok(t, cmd("ban", "192.0.2.5")...)
