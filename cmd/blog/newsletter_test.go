@@ -239,3 +239,82 @@ func TestNewsletterEndToEnd(t *testing.T) {
 		t.Fatalf("after one-click: %q", got)
 	}
 }
+
+func TestSubscribersImport(t *testing.T) {
+	on(t, func(t *testing.T, b backend) {
+		dir := t.TempDir()
+		good := filepath.Join(dir, "list.csv")
+		os.WriteFile(good, []byte("name,email\nAda,ada@example.com\nGrace,Grace@Example.ORG\n\n"), 0o600)
+		bad := filepath.Join(dir, "bad.csv")
+		os.WriteFile(bad, []byte("ok@example.com\nnot an address\n"), 0o600)
+
+		r := blog(t, append([]string{"subscribers", "import", bad}, b.flags...)...)
+		if r.code != 1 || !strings.Contains(r.errOut, "line 2") || !strings.Contains(r.errOut, "nothing was imported") {
+			t.Fatalf("bad import: exit %d, %q", r.code, r.errOut)
+		}
+		if out := ok(t, append([]string{"subscribers", "import", good}, b.flags...)...); !strings.Contains(out, "Read 2 addresses; 2 are now confirmed") {
+			t.Fatalf("import: %q", out)
+		}
+		subs, _ := b.store.Subscribers(context.Background())
+		if len(subs) != 2 || subs[0].Status != "confirmed" || subs[1].Email != "Grace@example.org" {
+			t.Fatalf("after import: %+v", subs)
+		}
+		if out := ok(t, append([]string{"subscribers", "import", good}, b.flags...)...); !strings.Contains(out, "0 are now confirmed") {
+			t.Fatalf("import again: %q", out)
+		}
+	})
+}
+
+func TestNewsletterSendAndStatus(t *testing.T) {
+	on(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		if _, err := b.store.ImportSubscribers(ctx, []string{"ada@example.com", "grace@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		out := ok(t, append([]string{"newsletter", "send", "welcome"}, b.flags...)...)
+		if !strings.Contains(out, `Queued "welcome" for 2 subscribers`) {
+			t.Fatalf("send: %q", out)
+		}
+		out = ok(t, append([]string{"newsletter", "status"}, b.flags...)...)
+		if !regexp.MustCompile(`(?m)^welcome\s+\S+ \S+ UTC\s+2\s+0\s+0\s+0$`).MatchString(out) || !strings.Contains(out, "2 confirmed, 0 pending") {
+			t.Fatalf("status:\n%s", out)
+		}
+		if r := blog(t, append([]string{"newsletter", "send", "no-such-post"}, b.flags...)...); r.code != 1 {
+			t.Fatalf("send of a missing post: %d", r.code)
+		}
+	})
+}
+
+// --to mails one test copy now, and queues nothing.
+func TestNewsletterSendTest(t *testing.T) {
+	smtp := smtptest.Start(t)
+	dataDir := t.TempDir()
+	out := ok(t, "newsletter", "send", "welcome", "--to", "me@example.com", "--data-dir", dataDir,
+		"--smtp-url", smtp.URL(), "--mail-from", "news@blog.example", "--public-url", "https://blog.example")
+	if !strings.Contains(out, "Sent a test") {
+		t.Fatalf("send --to: %q", out)
+	}
+	m := smtp.WaitN(t, 1, 10*time.Second)[0]
+	if m.To[0] != "me@example.com" || !strings.Contains(string(m.Data), "Subject: [test]") {
+		t.Fatalf("test mail: %v\n%s", m.To, m.Data)
+	}
+	// Without --smtp-url it lands in DATA-DIR/mail.
+	ok(t, "newsletter", "send", "welcome", "--to", "me@example.com", "--data-dir", dataDir)
+	if files, _ := filepath.Glob(filepath.Join(dataDir, "mail", "*.eml")); len(files) != 1 {
+		t.Fatalf("eml files: %v", files)
+	}
+}
+
+// The SMTP password is never shown: not in errors, not in --help.
+func TestSMTPPasswordNeverShown(t *testing.T) {
+	for _, url := range []string{"smtp://user:hunter2@127.0.0.1:1", "smtp://user:hunter2@[::1", "ftp://user:hunter2@mail.example"} {
+		r := blog(t, "newsletter", "send", "welcome", "--to", "me@example.com", "--data-dir", t.TempDir(), "--smtp-url", url)
+		if r.code == 0 || strings.Contains(r.out+r.errOut, "hunter2") {
+			t.Errorf("--smtp-url %s: exit %d, output %q", url, r.code, r.out+r.errOut)
+		}
+	}
+	t.Setenv("BLOG_SMTP_URL", "smtp://user:hunter2@mail.example")
+	if out := ok(t, "serve", "--help"); strings.Contains(out, "hunter2") || !strings.Contains(out, "BLOG_SMTP_URL") {
+		t.Errorf("--help shows the password or lacks the setting")
+	}
+}
