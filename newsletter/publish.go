@@ -20,7 +20,7 @@ type Publisher struct {
 	Store   data.Store
 	Posts   *posts.Library
 	Log     *slog.Logger
-	Now     func() time.Time // nil: time.Now
+	Now     func() time.Time // nil: time.Now (the library's clock is time.Now too)
 	Queued  func()           // called after posts were queued (wakes the local worker)
 	noticed map[string]bool  // slugs this replica has already told the store about
 }
@@ -74,12 +74,12 @@ func (p *Publisher) publish(ctx context.Context, first bool) (time.Duration, err
 	now := p.Now()
 	var fresh []data.NewsletterPost
 	var next time.Duration
+	if due := p.Posts.NextScheduled(); !due.IsZero() {
+		next = max(due.Sub(now), time.Millisecond)
+	}
 	for _, post := range p.Posts.Published() {
 		if post.Date.After(now) {
-			if d := post.Date.Sub(now); next == 0 || d < next {
-				next = d
-			}
-			continue
+			continue // the library's clock and ours disagree by a hair
 		}
 		if !p.noticed[post.Slug] {
 			fresh = append(fresh, data.NewsletterPost{Slug: post.Slug, Title: post.Title, Body: post.Body, Date: post.Date})
