@@ -41,8 +41,8 @@ type subscribedMsg struct {
 const (
 	checkInbox    = "Check your inbox to confirm: type the code from the mail here."
 	confirmedNote = "Confirmed: new posts will come by email. Every mail has a link to unsubscribe."
-	keylessLeave  = "Unsubscribing here needs the SSH key you subscribed with; every newsletter mail has an unsubscribe link."
-	badCode       = "That code is wrong or has expired. Check the mail, or press esc and subscribe again for a new one."
+	keylessLeave  = "Without an SSH key, unsubscribe by the link in any newsletter mail."
+	badCode       = "That code is wrong or has expired; subscribe again for a new one."
 )
 
 func (m *Model) newInput(prompt, placeholder string, limit int) textinput.Model {
