@@ -116,6 +116,9 @@ type Newsletter interface {
 	// UnsubscribeToken unsubscribes the address a sent mail's link names;
 	// ErrNotFound if the token is unknown. Doing it twice is fine.
 	UnsubscribeToken(ctx context.Context, token string) error
+	// ForgetExpired deletes pending sign-ups whose confirmation expired:
+	// addresses nobody confirmed are not kept. It returns how many.
+	ForgetExpired(ctx context.Context) (int64, error)
 	// ImportSubscribers stores addresses the operator vouches for as
 	// confirmed (already confirmed ones are left alone). It returns how many
 	// changed.

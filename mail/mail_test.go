@@ -3,6 +3,10 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"mime"
@@ -258,5 +262,27 @@ func TestFiles(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(dir, entries[0].Name())); st.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v", st.Mode())
+	}
+}
+
+func TestDKIM(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	key, err := gomail.PrivKeyFromPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t)
+	s, err := mail.NewSMTP(srv.URL(), mail.SMTPOptions{DKIM: gomail.NewDKIMSigner("blog.example", "sel", key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Send(t.Context(), post(t, "reader@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	raw := string(srv.WaitN(t, 1, 10*time.Second)[0].Data)
+	if !strings.Contains(raw, "DKIM-Signature:") || !strings.Contains(raw, "d=blog.example") || !strings.Contains(raw, "s=sel") {
+		t.Fatalf("no DKIM signature:\n%s", raw)
 	}
 }

@@ -59,6 +59,25 @@ type Worker struct {
 	cfg    WorkerConfig
 	log    *slog.Logger
 	wake   chan struct{}
+	forgot time.Time // when expired sign-ups were last deleted
+}
+
+// forgetEvery is how often an idle worker deletes expired sign-ups. Every
+// replica may do it; it is one cheap DELETE.
+const forgetEvery = time.Hour
+
+func (w *Worker) forgetExpired(ctx context.Context) {
+	if time.Since(w.forgot) < forgetEvery {
+		return
+	}
+	w.forgot = time.Now()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if n, err := w.store.ForgetExpired(ctx); err != nil {
+		w.log.Warn("newsletter: deleting expired sign-ups failed", "err", err)
+	} else if n > 0 {
+		w.log.Info("newsletter: deleted sign-ups never confirmed", "count", n)
+	}
 }
 
 // NewWorker makes a worker; text renders a post's plain-text part.
@@ -103,6 +122,7 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		if len(ds) == 0 {
 			w.sender.Close() // no connection held while idle
+			w.forgetExpired(ctx)
 			w.pause(ctx, w.cfg.Idle)
 			continue
 		}

@@ -71,9 +71,24 @@ func (s *Server) cmdConfirm(sess ssh.Session, args []string) int {
 // as some tests are). cmd/blog always configures one.
 func (s *Server) newsletterOrStore() ui.Signup {
 	if s.cfg.Newsletter != nil {
-		return s.cfg.Newsletter
+		return countedSignup{Signup: s.cfg.Newsletter, m: s.metrics}
 	}
 	return storeSignup{s.store}
+}
+
+// countedSignup counts accepted sign-ups in blog_subscriptions_total, as
+// the store's own Subscribe does when no newsletter is configured.
+type countedSignup struct {
+	ui.Signup
+	m *metrics
+}
+
+func (c countedSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
+	err := c.Signup.Subscribe(ctx, email, a)
+	if err == nil {
+		c.m.subscriptions.Inc()
+	}
+	return err
 }
 
 type storeSignup struct{ store data.Store }

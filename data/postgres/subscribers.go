@@ -209,3 +209,10 @@ func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 	})
 	return subs, wrap(err)
 }
+
+// ForgetExpired deletes expired pending sign-ups. Pending rows from before
+// double opt-in (no expiry) stay for the operator to import.
+func (s *Store) ForgetExpired(ctx context.Context) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM subscribers WHERE status = 'pending' AND confirm_expires_at < $1`, s.now())
+	return tag.RowsAffected(), wrap(err)
+}

@@ -228,3 +228,18 @@ func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 	}
 	return out, wrap(rows.Err())
 }
+
+// ForgetExpired deletes expired pending sign-ups. Pending rows from before
+// double opt-in (no expiry) stay for the operator to import.
+func (s *Store) ForgetExpired(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM subscribers WHERE status = 'pending' AND confirm_expires_at < ?`, micros(s.now()))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -165,6 +165,13 @@ func testConfirmExpires(t *testing.T, open Opener) {
 	if err := s.ConfirmToken(t.Context(), c.Token); !errors.Is(err, data.ErrNotFound) {
 		t.Fatalf("ConfirmToken after expiry = %v, want ErrNotFound", err)
 	}
+	subscribe(t, s, "fresh@example.com", a)
+	if n, err := s.ForgetExpired(t.Context()); err != nil || n != 1 {
+		t.Fatalf("ForgetExpired = %d, %v; want the expired one only", n, err)
+	}
+	if got := statuses(t, s); len(got) != 1 || got["fresh@example.com"] != data.StatusPending {
+		t.Fatalf("after ForgetExpired: %v", got)
+	}
 	if again := subscribe(t, s, "private@example.com", a); !again.Due() {
 		t.Fatal("Subscribe after expiry is not due")
 	} else if err := s.ConfirmToken(t.Context(), again.Token); err != nil {
