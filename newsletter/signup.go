@@ -8,7 +8,6 @@ package newsletter
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"blog/data"
@@ -29,7 +28,6 @@ type Signup struct {
 	sender mail.Sender
 	log    *slog.Logger
 	queue  chan data.Confirmation
-	wg     sync.WaitGroup
 }
 
 // NewSignup makes a sign-up; Run sends its mails.
