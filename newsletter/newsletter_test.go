@@ -280,3 +280,32 @@ func waitEdited(t testing.TB, lib *posts.Library, slug string, date time.Time) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A worker that stops (SIGTERM) hands back what it had claimed but not
+// sent: another replica sends it at once, without waiting for the lease.
+func TestStopHandsBackClaims(t *testing.T) {
+	srv := smtptest.Start(t)
+	store := openSQLite(t, filepath.Join(t.TempDir(), "blog.db"))
+	emails := make([]string, 40)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("reader%02d@example.com", i)
+	}
+	queue(t, store, "p", emails...)
+	// 10 a second: a claim holds 20 mails, two seconds of sending.
+	w := newsletter.NewWorker(store, builder(t), smtpSender(t, srv), text, newsletter.WorkerConfig{Rate: 10, Lease: time.Hour}, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	srv.WaitN(t, 3, 30*time.Second)
+	cancel()
+	<-done
+	sent := len(srv.Messages())
+	st := statusOf(t, store, "p")
+	if st.Sent != sent || st.Queued != len(emails)-sent {
+		t.Fatalf("status %+v after %d mails", st, sent)
+	}
+	ds, _, err := store.ClaimDeliveries(context.Background(), 100, time.Minute, 0)
+	if err != nil || len(ds) != len(emails)-sent {
+		t.Fatalf("claimable after the stop: %d, %v; want %d at once", len(ds), err, len(emails)-sent)
+	}
+}
