@@ -261,6 +261,33 @@ func testMailRate(t *testing.T, open Opener) {
 // two processes on one SQLite file) over many deliveries: each is claimed
 // exactly once, and one replica's lapsed claims go to the other.
 func RunOutboxReplicated(t *testing.T, open PairOpener) {
+	t.Run("MailWindowCrossReplicas", func(t *testing.T) {
+		_, opt := prepare(t, noLimits())
+		first, second := open(t, opt)
+		// Both replicas asked at once for the same address: one mail.
+		var wg sync.WaitGroup
+		due := make([]bool, 8)
+		for i := range due {
+			s := []data.Store{first, second}[i%2]
+			wg.Go(func() {
+				c, err := s.Subscribe(context.WithoutCancel(t.Context()), "private@example.com", author(fmt.Sprint(i)))
+				if err != nil {
+					t.Error(err)
+				}
+				due[i] = c.Due()
+			})
+		}
+		wg.Wait()
+		n := 0
+		for _, d := range due {
+			if d {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d confirmation mails due for one address, want 1", n)
+		}
+	})
 	t.Run("ClaimsCrossReplicas", func(t *testing.T) {
 		e, opt := prepare(t, noLimits())
 		first, second := open(t, opt)
