@@ -46,7 +46,7 @@ func init() {
 		{"comment", "SLUG [--name NAME]", "post a comment, text on stdin (needs an SSH key)", (*Server).cmdComment},
 		{"subscribe", "EMAIL", "subscribe to the newsletter", (*Server).cmdSubscribe},
 		{"unsubscribe", "EMAIL", "unsubscribe an address you subscribed with this key", (*Server).cmdUnsubscribe},
-		newsletterCommands[0],
+		{"confirm", "CODE", "confirm a subscription with the code from the mail", (*Server).cmdConfirm},
 		{"help", "", "show this help", (*Server).cmdHelp},
 	}
 }

@@ -12,12 +12,6 @@ import (
 	"github.com/charmbracelet/ssh"
 )
 
-// newsletterCommands are the plain commands of the double opt-in, listed
-// after subscribe and unsubscribe in commands.
-var newsletterCommands = []command{
-	{"confirm", "CODE", "confirm a subscription with the code from the mail", (*Server).cmdConfirm},
-}
-
 // subscriptionAnswer subscribes (starting the double opt-in) or
 // unsubscribes email and prints the answer, the same for every address.
 func (s *Server) subscriptionAnswer(sess ssh.Session, ctx context.Context, email string, unsubscribe bool) int {

@@ -57,10 +57,11 @@ type Config struct {
 	// has been this long without a session opening or closing or a live
 	// event, after each busy spell (see quiet.go). Zero never does.
 	ReleaseMemoryAfter time.Duration
+	Log                *slog.Logger
+
 	// Newsletter signs readers up (newsletter.Signup); nil stores sign-ups
 	// without mailing anyone (see newsletterOrStore).
 	Newsletter ui.Signup
-	Log        *slog.Logger
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -120,16 +121,16 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		s.quiet.touch()
 	}
 	s.uiCfg = ui.Config{
-		Title:      cfg.Title,
-		Notice:     cfg.Notice,
-		Host:       cfg.Host,
-		Posts:      lib,
-		Render:     s.render,
-		Store:      s.store,
-		Newsletter: s.newsletterOrStore(),
-		Counts:     s.hub.Counts,
-		Log:        cfg.Log,
+		Title:  cfg.Title,
+		Notice: cfg.Notice,
+		Host:   cfg.Host,
+		Posts:  lib,
+		Render: s.render,
+		Store:  s.store,
+		Counts: s.hub.Counts,
+		Log:    cfg.Log,
 	}
+	s.uiCfg.Newsletter = s.newsletterOrStore()
 	hostKey, err := s.hostKeyOption()
 	if err != nil {
 		return nil, err
