@@ -78,6 +78,12 @@ func (b *Builder) MessageID(deliveryID int64, slug string) string {
 	return fmt.Sprintf("delivery-%d.%s@%s", deliveryID, slug, b.domain)
 }
 
+// UniqueMessageID is a fresh Message-ID under the sender's domain, for
+// mails that are not deliveries (confirmations, tests).
+func (b *Builder) UniqueMessageID(kind string) string {
+	return kind + "-" + data.NewToken()[:16] + "@" + b.domain
+}
+
 func (b *Builder) newMsg(to, subject string) (*gomail.Msg, error) {
 	m := gomail.NewMsg()
 	m.FromMailAddress(b.from)
@@ -128,7 +134,7 @@ func (b *Builder) Confirmation(c data.Confirmation) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.SetMessageID()
+	m.SetMessageIDWithValue(b.UniqueMessageID("confirm"))
 	link := b.Link("confirm", c.Token)
 	valid := c.Expires.UTC().Format("2 Jan 2006 15:04 MST")
 	var plain strings.Builder

@@ -145,7 +145,7 @@ func (c *cli) sendTest(ctx context.Context, cfg config, np data.NewsletterPost, 
 		return err
 	}
 	m.Subject("[test] " + np.Title)
-	m.SetMessageID() // a test is not a delivery
+	m.SetMessageIDWithValue(ms.build.UniqueMessageID("test")) // a test is not a delivery
 	if err := sender.Send(ctx, m); err != nil {
 		return fmt.Errorf("test mail not sent: %w", err)
 	}
