@@ -309,3 +309,33 @@ func TestStopHandsBackClaims(t *testing.T) {
 		t.Fatalf("claimable after the stop: %d, %v; want %d at once", len(ds), err, len(emails)-sent)
 	}
 }
+
+// --mail-rate holds for all replicas together: two workers on one database
+// at 5 a second (claims of 10) send 30 mails in no less than about 6 s;
+// each on its own rate would take half that.
+func TestRateSharedByReplicas(t *testing.T) {
+	srv := smtptest.Start(t)
+	path := filepath.Join(t.TempDir(), "blog.db")
+	first, second := openSQLite(t, path), openSQLite(t, path)
+	emails := make([]string, 30)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("reader%02d@example.com", i)
+	}
+	queue(t, first, "p", emails...)
+	began := time.Now()
+	cfg := newsletter.WorkerConfig{Rate: 5, Idle: 20 * time.Millisecond}
+	run(t, first, smtpSender(t, srv), cfg)
+	run(t, second, smtpSender(t, srv), cfg)
+	srv.WaitN(t, len(emails), 60*time.Second)
+	// The first mail goes at once; 29 more need 29/5 s.
+	if d := time.Since(began); d < 5500*time.Millisecond {
+		t.Fatalf("30 mails in %v at 5 a second shared by two replicas", d)
+	}
+	got := map[string]int{}
+	for _, m := range srv.Messages() {
+		got[m.To[0]]++
+	}
+	if len(got) != len(emails) {
+		t.Fatalf("%d addresses got mail, want %d", len(got), len(emails))
+	}
+}
