@@ -26,8 +26,9 @@ COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 ENV BLOG_DATA_DIR=/data
 VOLUME /data
-# SSH for readers; HTTP for /healthz, /readyz and /metrics.
-EXPOSE 23234 23235
+# SSH for readers; HTTP for /healthz, /readyz and /metrics; the readers'
+# web pages (newsletter confirm and unsubscribe links).
+EXPOSE 23234 23235 23238
 # Distroless has no shell or curl: the binary checks itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["/blog", "healthcheck"]
 ENTRYPOINT ["/blog"]

@@ -19,6 +19,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock, so tests can move time; nil means time.Now.
 	Now func() time.Time
+	// PendingExpiry is how long a confirmation code and link stay valid;
+	// 0 means DefaultPendingExpiry.
+	PendingExpiry time.Duration
+	// ConfirmMailWindow: at most one confirmation mail per address this
+	// often, whoever asks; 0 means DefaultConfirmMailWindow.
+	ConfirmMailWindow time.Duration
 }
 
 // WithDefaults returns o with every unset field filled in.
@@ -34,6 +40,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.PendingExpiry <= 0 {
+		o.PendingExpiry = DefaultPendingExpiry
+	}
+	if o.ConfirmMailWindow <= 0 {
+		o.ConfirmMailWindow = DefaultConfirmMailWindow
 	}
 	return o
 }

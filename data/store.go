@@ -78,8 +78,10 @@ type Ban struct {
 
 // Subscriber is one newsletter address. Only operator commands see these.
 type Subscriber struct {
-	Email     string
-	CreatedAt time.Time
+	Email       string
+	CreatedAt   time.Time
+	Status      string    // StatusPending, StatusConfirmed, ...
+	ConfirmedAt time.Time // zero unless confirmed once
 }
 
 // ListOptions pages through one post's comments, oldest first.
@@ -118,12 +120,13 @@ type Store interface {
 	Name(ctx context.Context, key string) (string, error) // "" when none
 	SetName(ctx context.Context, key, name string) error
 
-	// Subscribe normalises and stores email. It returns nil both when the
-	// address is new and when it was already subscribed (no enumeration).
-	Subscribe(ctx context.Context, email string, a Author) error
-	// Unsubscribe removes email if it was subscribed by the same key. It
-	// returns nil also when there was nothing to remove (no enumeration).
+	// Newsletter: double opt-in sign-up and the delivery outbox.
+	Newsletter
+	// Unsubscribe unsubscribes email if it was subscribed by the same key.
+	// It returns nil also when there was nothing to do (no enumeration).
+	// Keyless visitors unsubscribe by the link in every mail.
 	Unsubscribe(ctx context.Context, email string, a Author) error
+	// Subscribers lists every address with its status, oldest first.
 	Subscribers(ctx context.Context) ([]Subscriber, error)
 
 	// Reset deletes all comments, subscriptions, names, rate-limit records
@@ -180,6 +183,10 @@ type Limits struct {
 	CommentPerIP    RateLimit
 	SubscribePerKey RateLimit
 	SubscribePerIP  RateLimit
+	// ConfirmPerKey and ConfirmPerIP bound attempts at typing a
+	// confirmation code, so codes cannot be guessed.
+	ConfirmPerKey RateLimit
+	ConfirmPerIP  RateLimit
 }
 
 // DefaultLimits suit a small public blog.
@@ -189,5 +196,7 @@ func DefaultLimits() Limits {
 		CommentPerIP:    RateLimit{Count: 20, Window: time.Minute},
 		SubscribePerKey: RateLimit{Count: 5, Window: time.Hour},
 		SubscribePerIP:  RateLimit{Count: 20, Window: time.Hour},
+		ConfirmPerKey:   RateLimit{Count: 10, Window: time.Hour},
+		ConfirmPerIP:    RateLimit{Count: 30, Window: time.Hour},
 	}
 }

@@ -35,6 +35,7 @@ type Library struct {
 
 	reloadMu sync.Mutex // one reload at a time
 	snap     atomic.Pointer[snapshot]
+	now      func() time.Time
 }
 
 // snapshot is immutable once published.
@@ -42,7 +43,13 @@ type snapshot struct {
 	version   uint64
 	published []Post          // newest first
 	bySlug    map[string]Post // published only
+	// scheduled are the posts dated in the future, hidden until their
+	// date; due is the earliest of those dates (zero: none).
+	scheduled []Post
+	due       time.Time
 	files     map[string]string
+	// replaced is closed when a newer snapshot takes this one's place.
+	replaced chan struct{}
 }
 
 // Embedded returns the posts built into the binary.
@@ -64,27 +71,79 @@ func newLibrary(fsys fs.FS, dir string, log *slog.Logger) (*Library, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts"), settle: func() { time.Sleep(debounce) }}
-	l.snap.Store(&snapshot{})
+	l := &Library{fsys: fsys, dir: dir, log: log.With("component", "posts"), settle: func() { time.Sleep(debounce) }, now: time.Now}
+	l.snap.Store(&snapshot{replaced: make(chan struct{})})
 	if err := l.reload(); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// Published returns the non-draft posts, newest first (ties by title).
-// The slice is shared by all callers: do not modify it.
-func (l *Library) Published() []Post { return l.snap.Load().published }
+// Published returns the non-draft posts whose date has come, newest first
+// (ties by title). The slice is shared by all callers: do not modify it.
+func (l *Library) Published() []Post { return l.current().published }
 
 // Get returns the published post with this slug.
 func (l *Library) Get(slug string) (Post, bool) {
-	p, ok := l.snap.Load().bySlug[slug]
+	p, ok := l.current().bySlug[slug]
 	return p, ok
 }
 
+// NextScheduled is the date of the next post dated in the future (zero if
+// none): it becomes published then.
+func (l *Library) NextScheduled() time.Time { return l.current().due }
+
+// current is the snapshot to read. Once a scheduled post is due, the first
+// reader swaps in a snapshot that shows it (a change like any other: the
+// version goes up and Changed fires), so no timer is needed.
+func (l *Library) current() *snapshot {
+	s := l.snap.Load()
+	if s.due.IsZero() || l.now().Before(s.due) {
+		return s
+	}
+	if l.reloadMu.TryLock() { // else a reload is running and will show it
+		defer l.reloadMu.Unlock()
+		if prev := l.snap.Load(); prev == s {
+			next := &snapshot{version: s.version + 1, files: s.files, replaced: make(chan struct{})}
+			next.split(append(slices.Clone(s.published), s.scheduled...), l.now())
+			l.snap.Store(next)
+			close(s.replaced)
+			l.log.Info("scheduled post published", "version", next.version, "published", len(next.published))
+		}
+	}
+	return l.snap.Load()
+}
+
+// split sorts posts newest first and sorts them into published (dated at or
+// before now) and scheduled.
+func (s *snapshot) split(posts []Post, now time.Time) {
+	slices.SortFunc(posts, func(a, b Post) int {
+		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
+	})
+	s.bySlug = map[string]Post{}
+	s.published, s.scheduled, s.due = nil, nil, time.Time{}
+	for _, p := range posts {
+		if p.Date.After(now) {
+			s.scheduled = append(s.scheduled, p)
+			if s.due.IsZero() || p.Date.Before(s.due) {
+				s.due = p.Date
+			}
+			continue
+		}
+		s.published = append(s.published, p)
+		s.bySlug[p.Slug] = p
+	}
+}
+
+// Changed returns a channel that is closed when the posts next change, so
+// a watcher (the newsletter) needs no goroutine or ticker of its own. Take
+// it before reading Published to miss nothing.
+func (l *Library) Changed() <-chan struct{} { return l.snap.Load().replaced }
+
 // Version is 1 after the first load and goes up by one on every reload
-// that added, changed or removed a file.
-func (l *Library) Version() uint64 { return l.snap.Load().version }
+// that added, changed or removed a file, and when a scheduled post's date
+// comes.
+func (l *Library) Version() uint64 { return l.current().version }
 
 // reload reads every post file and swaps in a new snapshot if any file
 // changed. Malformed files are logged and skipped. A load that would drop
@@ -118,6 +177,7 @@ func (l *Library) reload() error {
 	}
 	next.version = prev.version + 1
 	l.snap.Store(next)
+	close(prev.replaced)
 	l.log.Info("posts loaded", "from", l.where(), "version", next.version,
 		"published", len(next.published), "added", added, "changed", changed, "removed", removed)
 	return nil
@@ -135,7 +195,8 @@ func (l *Library) read() (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("posts: list %s: %w", l.where(), err)
 	}
-	next := &snapshot{bySlug: map[string]Post{}, files: map[string]string{}}
+	next := &snapshot{files: map[string]string{}, replaced: make(chan struct{})}
+	var all []Post
 	for _, e := range entries {
 		name := e.Name()
 		if !isPostFile(name) {
@@ -147,13 +208,10 @@ func (l *Library) read() (*snapshot, error) {
 		}
 		next.files[name] = p.Revision
 		if ok && !p.Draft {
-			next.published = append(next.published, p)
-			next.bySlug[p.Slug] = p
+			all = append(all, p)
 		}
 	}
-	slices.SortFunc(next.published, func(a, b Post) int {
-		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
-	})
+	next.split(all, l.now())
 	return next, nil
 }
 

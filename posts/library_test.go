@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // logBuf is a goroutine-safe log sink for assertions.
@@ -148,5 +149,45 @@ func TestDirDoesNotFollowLinksOut(t *testing.T) {
 		if !strings.Contains(logs.String(), "file="+name) {
 			t.Errorf("no log line names %s:\n%s", name, logs.String())
 		}
+	}
+}
+
+// A post dated in the future stays hidden until its date, then appears
+// with a new version and a Changed signal, without a reload of the files.
+func TestScheduledPost(t *testing.T) {
+	dir := t.TempDir()
+	soon := time.Now().Add(time.Hour)
+	write := func(name, date string) {
+		src := "---\ntitle: " + name + "\ndate: " + date + "\n---\n\nbody\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".md"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("now", "2026-01-01")
+	write("later", soon.UTC().Format(time.RFC3339))
+	lib, err := Dir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	lib.now = func() time.Time { return clock }
+	if ps := lib.Published(); len(ps) != 1 || ps[0].Slug != "now" {
+		t.Fatalf("published %v; the future post must wait", ps)
+	}
+	if _, ok := lib.Get("later"); ok || !lib.NextScheduled().Equal(soon.UTC().Truncate(time.Second)) {
+		t.Fatalf("Get(later) = %v; NextScheduled %v", ok, lib.NextScheduled())
+	}
+	v, changed := lib.Version(), lib.Changed()
+	clock = soon.Add(time.Second)
+	if ps := lib.Published(); len(ps) != 2 || ps[0].Slug != "later" {
+		t.Fatalf("after its date: %v", ps)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Fatal("no Changed signal when the scheduled post appeared")
+	}
+	if lib.Version() != v+1 || !lib.NextScheduled().IsZero() {
+		t.Fatalf("version %d (was %d), next %v", lib.Version(), v, lib.NextScheduled())
 	}
 }

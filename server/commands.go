@@ -51,6 +51,7 @@ func init() {
 		{"comment", "SLUG [--name NAME]", "post a comment, text on stdin (needs an SSH key)", (*Server).cmdComment},
 		{"subscribe", "EMAIL", "subscribe to the newsletter", (*Server).cmdSubscribe},
 		{"unsubscribe", "EMAIL", "unsubscribe an address you subscribed with this key", (*Server).cmdUnsubscribe},
+		{"confirm", "CODE", "confirm a subscription with the code from the mail", (*Server).cmdConfirm},
 		{"help", "", "show this help", (*Server).cmdHelp},
 	}
 }
@@ -346,21 +347,7 @@ func (s *Server) subscription(sess ssh.Session, args []string, unsubscribe bool)
 	}
 	ctx, cancel := context.WithTimeout(sess.Context(), 10*time.Second)
 	defer cancel()
-	if unsubscribe {
-		err = s.store.Unsubscribe(ctx, email, author(sess))
-	} else {
-		err = s.store.Subscribe(ctx, email, author(sess))
-	}
-	if err != nil {
-		fmt.Fprintln(sess.Stderr(), "blog: couldn't "+verb+": "+plainError(err))
-		return exitError
-	}
-	if unsubscribe {
-		fmt.Fprintf(sess, "If %s was subscribed with this key, it is now unsubscribed.\n", email)
-	} else {
-		fmt.Fprintf(sess, "Thanks! %s will get new posts.\n", email)
-	}
-	return exitOK
+	return s.subscriptionAnswer(sess, ctx, email, unsubscribe)
 }
 
 // plainError words a storage error for a script's user.

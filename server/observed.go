@@ -60,14 +60,14 @@ func (o observedStore) CommentCounts(ctx context.Context) (map[string]int, error
 	return out, err
 }
 
-func (o observedStore) Subscribe(ctx context.Context, email string, a data.Author) error {
+func (o observedStore) Subscribe(ctx context.Context, email string, a data.Author) (data.Confirmation, error) {
 	start := time.Now()
-	err := o.Store.Subscribe(ctx, email, a)
+	c, err := o.Store.Subscribe(ctx, email, a)
 	o.observe("subscribe", "subscribe", start, err)
 	if err == nil {
 		o.m.subscriptions.Inc()
 	}
-	return err
+	return c, err
 }
 
 func (o observedStore) Unsubscribe(ctx context.Context, email string, a data.Author) error {

@@ -63,6 +63,10 @@ type Config struct {
 	// event, after each busy spell (see quiet.go). Zero never does.
 	ReleaseMemoryAfter time.Duration
 	Log                *slog.Logger
+
+	// Newsletter signs readers up (newsletter.Signup); nil stores sign-ups
+	// without mailing anyone (see newsletterOrStore).
+	Newsletter ui.Signup
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -139,6 +143,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		Moderator: moderatorKeys(cfg.AdminKeys),
 		Log:       cfg.Log,
 	}
+	s.uiCfg.Newsletter = s.newsletterOrStore()
 	hostKey, err := s.hostKeyOption()
 	if err != nil {
 		return nil, err

@@ -34,11 +34,18 @@ type Backend interface {
 	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)
 	DeleteOwnComment(ctx context.Context, id int64, key string) error
 	Name(ctx context.Context, key string) (string, error)
-	Subscribe(ctx context.Context, email string, a data.Author) error
 	Unsubscribe(ctx context.Context, email string, a data.Author) error
 	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
 	DeleteComment(ctx context.Context, id int64, by string) error
 	Ban(ctx context.Context, b data.Ban) error
+}
+
+// Signup is the newsletter's double opt-in. Subscribe answers alike for
+// new, pending and confirmed addresses; Confirm takes the mailed code and
+// answers data.ErrNotFound when it is wrong or expired.
+type Signup interface {
+	Subscribe(ctx context.Context, email string, a data.Author) error
+	Confirm(ctx context.Context, code string, a data.Author) error
 }
 
 // CachedComments is what a Backend may add when it keeps pages of comments
@@ -60,6 +67,8 @@ type Config struct {
 	// process-wide set with the default budgets.
 	Caches *Caches
 	Store  Backend
+	// Newsletter signs readers up (double opt-in: it mails a code).
+	Newsletter Signup
 	// Counts returns visible comment counts per post, kept by the server.
 	Counts func() map[string]int
 	// Moderator reports whether the key with this SHA256 fingerprint is a
@@ -212,7 +221,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case subscribedMsg:
 		if m.subscribe != nil {
-			m.subscribe.done(m, msg)
+			return m, m.subscribe.done(m, msg)
 		}
 		return m, nil
 	case retryMsg:

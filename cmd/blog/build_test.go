@@ -41,7 +41,7 @@ func TestContainerBinary(t *testing.T) {
 	sshPort, httpPort := freePort(t), freePort(t)
 	healthz := "http://127.0.0.1:" + httpPort + "/healthz"
 	srv := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--ssh-addr", "127.0.0.1:"+sshPort,
-		"--http-addr", "127.0.0.1:"+httpPort, "--reset-every", "24h", "--retain", "720h", "--shutdown-grace", "2s")
+		"--http-addr", "127.0.0.1:"+httpPort, "--web-addr", "127.0.0.1:0", "--reset-every", "24h", "--retain", "720h", "--shutdown-grace", "2s")
 	exited, logs := startProcess(t, srv)
 
 	waitHealthy(t, healthz, exited, logs)

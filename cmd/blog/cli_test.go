@@ -120,7 +120,8 @@ func addComment(t *testing.T, st data.Store, slug, key, body string) data.Commen
 }
 
 func TestUnknownCommand(t *testing.T) {
-	for _, args := range [][]string{{"frob"}, {"comments"}, {"comments", "frob"}, {"subscribers"}, {"subscribers", "import"}, {"help", "frob"}} {
+	for _, args := range [][]string{{"frob"}, {"comments"}, {"comments", "frob"}, {"subscribers"}, {"subscribers", "frob"},
+		{"subscribers", "import"}, {"newsletter"}, {"newsletter", "frob"}, {"newsletter", "send"}, {"help", "frob"}} {
 		if r := blog(t, args...); r.code != 2 || r.errOut == "" {
 			t.Errorf("blog %s: exit %d, stderr %q; want 2 and an explanation", strings.Join(args, " "), r.code, r.errOut)
 		}
@@ -130,7 +131,8 @@ func TestUnknownCommand(t *testing.T) {
 func TestHelp(t *testing.T) {
 	commands := [][]string{{"serve"}, {"migrate"}, {"comments"}, {"comments", "list"}, {"comments", "hide"},
 		{"comments", "unhide"}, {"comments", "delete"}, {"ban"}, {"unban"}, {"bans"}, {"subscribers"},
-		{"subscribers", "export"}, {"reset"}, {"healthcheck"}}
+		{"subscribers", "export"}, {"subscribers", "import"}, {"newsletter"}, {"newsletter", "status"},
+		{"newsletter", "send"}, {"reset"}, {"healthcheck"}}
 	for _, cmd := range commands {
 		name := strings.Join(cmd, " ")
 		for _, help := range []string{"--help", "-h"} {

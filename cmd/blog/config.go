@@ -42,6 +42,7 @@ type config struct {
 	retain        time.Duration
 	limits        server.Limits
 	proxyFrom     string
+	newsletter    newsletterConfig
 }
 
 // envName is the environment variable behind a flag: --ssh-addr is
@@ -191,4 +192,36 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
+}
+
+// newsletterConfig is the newsletter's part of the configuration.
+type newsletterConfig struct {
+	smtpURL      string
+	mailFrom     string
+	publicURL    string
+	mailRate     float64
+	webAddr      string
+	dkimKey      string
+	dkimSelector string
+	dkimDomain   string
+}
+
+// mailFlags say how mail is built and sent (serve, newsletter send). The
+// SMTP URL may hold a password: its flag has no default to print, and it is
+// only ever shown redacted.
+func mailFlags(fs *flag.FlagSet, c *config) {
+	n := &c.newsletter
+	fs.StringVar(&n.smtpURL, "smtp-url", "", "mail server, smtp://user:pass@host:587 (STARTTLS required unless the host is loopback) or smtps://...:465; empty writes each mail as an .eml file under DATA-DIR/mail")
+	fs.StringVar(&n.mailFrom, "mail-from", "", `sender of the newsletter, e.g. "Notes <news@blog.example>" (default: newsletter@ the --public-url host)`)
+	fs.StringVar(&n.publicURL, "public-url", "", "base of the links in mail, e.g. https://blog.example (default: http://localhost and the --web-addr port)")
+	fs.StringVar(&n.dkimKey, "dkim-key", "", "DKIM private key (RSA or Ed25519 PEM) or a file holding it; empty: no DKIM signature")
+	fs.StringVar(&n.dkimSelector, "dkim-selector", "", "DKIM selector (with --dkim-key)")
+	fs.StringVar(&n.dkimDomain, "dkim-domain", "", "DKIM signing domain (default: the --mail-from domain)")
+}
+
+// newsletterFlags are serve's: the mail settings, the rate and the readers' pages.
+func newsletterFlags(fs *flag.FlagSet, c *config) {
+	mailFlags(fs, c)
+	fs.Float64Var(&c.newsletter.mailRate, "mail-rate", 10, "most newsletter mails a second, shared by all replicas (0: no limit)")
+	fs.StringVar(&c.newsletter.webAddr, "web-addr", ":23238", "address of the readers' web pages (/confirm, /unsubscribe); empty turns them off")
 }

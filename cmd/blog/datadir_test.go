@@ -46,7 +46,7 @@ func TestDataDirOwnedByAnotherUser(t *testing.T) {
 	}
 	sshPort, httpPort := freePort(t), freePort(t)
 	srv := exec.Command(bin, "serve", "--data-dir", dir, "--ssh-addr", "127.0.0.1:"+sshPort,
-		"--http-addr", "127.0.0.1:"+httpPort, "--shutdown-grace", "1s")
+		"--http-addr", "127.0.0.1:"+httpPort, "--web-addr", "127.0.0.1:0", "--shutdown-grace", "1s")
 	srv.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: server, Gid: server}}
 	exited, logs := startProcess(t, srv)
 	waitHealthy(t, "http://127.0.0.1:"+httpPort+"/healthz", exited, logs)

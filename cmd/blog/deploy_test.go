@@ -16,7 +16,7 @@ import (
 // knownEnv is every BLOG_* variable serve reads.
 func knownEnv() map[string]bool {
 	var c config
-	fs := newFlagSet("serve", "", &c, storeFlags, serveFlags)
+	fs := newFlagSet("serve", "", &c, storeFlags, serveFlags, newsletterFlags)
 	known := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
 	return known
@@ -139,7 +139,7 @@ func TestDockerfile(t *testing.T) {
 		"USER 65532:65532\n",
 		"ENV BLOG_DATA_DIR=/data\n",
 		"VOLUME /data\n",
-		"EXPOSE 23234 23235\n",
+		"EXPOSE 23234 23235 23238\n",
 		`CMD ["/blog", "healthcheck"]`,
 		`ENTRYPOINT ["/blog"]`,
 	} {

@@ -15,11 +15,11 @@ import (
 
 func TestSubscribersExport(t *testing.T) {
 	on(t, func(t *testing.T, b backend) {
-		if out := ok(t, append([]string{"subscribers", "export"}, b.flags...)...); out != "email,subscribed_at\n" {
+		if out := ok(t, append([]string{"subscribers", "export"}, b.flags...)...); out != "email,status,subscribed_at,confirmed_at\n" {
 			t.Errorf("export of nobody = %q, want the header alone", out)
 		}
 		for _, email := range []string{"ada@example.com", "Grace@Example.ORG"} {
-			if err := b.store.Subscribe(context.Background(), email, data.Author{KeyFingerprint: fingerprint(email), IP: "192.0.2.1"}); err != nil {
+			if _, err := b.store.Subscribe(context.Background(), email, data.Author{KeyFingerprint: fingerprint(email), IP: "192.0.2.1"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -28,12 +28,12 @@ func TestSubscribersExport(t *testing.T) {
 		if err != nil || r.code != 0 {
 			t.Fatalf("export: exit %d, %v\n%s", r.code, err, r.out)
 		}
-		if len(rows) != 3 || strings.Join(rows[0], ",") != "email,subscribed_at" ||
-			rows[1][0] != "ada@example.com" || rows[2][0] != "Grace@example.org" {
+		if len(rows) != 3 || strings.Join(rows[0], ",") != "email,status,subscribed_at,confirmed_at" ||
+			rows[1][0] != "ada@example.com" || rows[2][0] != "Grace@example.org" || rows[1][1] != "pending" || rows[1][3] != "" {
 			t.Fatalf("export rows = %q", rows)
 		}
-		if at, err := time.Parse(time.RFC3339, rows[1][1]); err != nil || time.Since(at) > time.Minute {
-			t.Errorf("subscribed_at %q: %v", rows[1][1], err)
+		if at, err := time.Parse(time.RFC3339, rows[1][2]); err != nil || time.Since(at) > time.Minute {
+			t.Errorf("subscribed_at %q: %v", rows[1][2], err)
 		}
 		if strings.Contains(r.errOut, "@") {
 			t.Errorf("export wrote an address to stderr: %q", r.errOut)
@@ -155,7 +155,7 @@ func TestReset(t *testing.T) {
 		cmd := func(args ...string) []string { return append(args, b.flags...) }
 		ctx := context.Background()
 		addComment(t, b.store, "welcome", fingerprint("ada"), "hello")
-		if err := b.store.Subscribe(ctx, "ada@example.com", data.Author{KeyFingerprint: fingerprint("ada")}); err != nil {
+		if _, err := b.store.Subscribe(ctx, "ada@example.com", data.Author{KeyFingerprint: fingerprint("ada")}); err != nil {
 			t.Fatal(err)
 		}
 		ok(t, cmd("ban", "192.0.2.5")...)

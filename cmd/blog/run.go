@@ -26,7 +26,8 @@ Usage:
   blog ban TARGET [--for D] [--reason R]  bar a key fingerprint or an IP from writing
   blog unban TARGET                       lift a ban
   blog bans                               list the bans in force
-  blog subscribers export                 print the subscribers as CSV
+  blog subscribers export|import          list subscribers as CSV, or import confirmed ones
+  blog newsletter status|send             the newsletter's deliveries; send a post again
   blog reset --yes                        delete all comments, subscriptions and names
   blog healthcheck [--url URL]            exit 0 if a running server answers /healthz
   blog help [COMMAND]                     this text, or a command's help
@@ -63,6 +64,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		"unban":       c.unban,
 		"bans":        c.bans,
 		"subscribers": c.subscribers,
+		"newsletter":  c.newsletter,
 		"reset":       c.reset,
 		"healthcheck": c.healthcheck,
 	}

@@ -14,7 +14,7 @@ import (
 
 func (c *cli) serve(ctx context.Context, args []string) error {
 	var cfg config
-	fs := newFlagSet("serve", summary, &cfg, storeFlags, serveFlags)
+	fs := newFlagSet("serve", summary, &cfg, storeFlags, serveFlags, newsletterFlags)
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -43,13 +43,23 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	srv, err := server.New(serverConfig(cfg, admins, log), lib, store)
+	nl, err := newNewsletter(cfg, store, lib, log)
+	if err != nil {
+		return err
+	}
+	scfg := serverConfig(cfg, admins, log)
+	scfg.Newsletter = nl.signup
+	srv, err := server.New(scfg, lib, store)
 	if err != nil {
 		return err
 	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
+	if err := nl.listen(); err != nil {
+		return err
+	}
+	defer nl.start(ctx)()
 
 	// The jobs stop before the deferred store.Close, whichever way Serve ends.
 	jobsCtx, stopJobs := context.WithCancel(ctx)

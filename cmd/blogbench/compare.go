@@ -131,7 +131,7 @@ func compare(ctx context.Context, cc compareConfig) (*Comparison, error) {
 		c := cc.run
 		c.Label = fmt.Sprintf("blog-%d", i)
 		dir := filepath.Join(tmp, c.Label)
-		name, args := cc.blog, []string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", ""}
+		name, args := cc.blog, []string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--web-addr", ""}
 		if cc.blog == "self" {
 			name, args = self, []string{"serve", "--data-dir", dir, "--seed", fmt.Sprint(cc.seed), "--slug", c.Slug}
 		} else if err := seed(ctx, dir, c.Slug, cc.seed); err != nil {

@@ -73,7 +73,7 @@ func replicasMain(ctx context.Context, args []string) error {
 	for _, name := range []string{"blog-a", "blog-b"} {
 		u := withAppName(dbURL, name)
 		args := append([]string{"serve", "--database-url", u, "--data-dir", filepath.Join(tmp, name),
-			"--ssh-addr", "127.0.0.1:0", "--http-addr", ""}, strings.Fields(*blogArgs)...)
+			"--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--web-addr", ""}, strings.Fields(*blogArgs)...)
 		ch, err := startChild(*blog, args, filepath.Join(tmp, name+".log"), false)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

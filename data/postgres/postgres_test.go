@@ -88,3 +88,11 @@ func BenchmarkAddComment(b *testing.B) { storetest.BenchAddComment(b, benchOpen)
 func BenchmarkComments(b *testing.B) { storetest.BenchComments(b, benchOpen) }
 
 func benchOpen(b *testing.B, opt data.Options) data.Store { return open(b, pgtest.NewDatabase(b), opt) }
+
+func TestOutboxReplicas(t *testing.T) {
+	pgtest.AdminURL(t)
+	storetest.RunOutboxReplicated(t, func(t *testing.T, opt data.Options) (data.Store, data.Store) {
+		url := pgtest.NewDatabase(t)
+		return open(t, url, opt), open(t, url, opt)
+	})
+}

@@ -18,7 +18,7 @@ import (
 // IDs commit in order, see AddComment).
 const writeLockSpace = 0x626c6777
 
-var writeLockIDs = map[string]int32{admit.Comment: 1, admit.Subscribe: 2}
+var writeLockIDs = map[string]int32{admit.Comment: 1, admit.Subscribe: 2, admit.Confirm: 3}
 
 // lockAndAdmit takes the write lock of kind, then refuses a banned or too
 // busy author and otherwise records the action, all within tx.

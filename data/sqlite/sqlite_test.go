@@ -76,3 +76,22 @@ func BenchmarkAddComment(b *testing.B) { storetest.BenchAddComment(b, benchOpen)
 func BenchmarkComments(b *testing.B) { storetest.BenchComments(b, benchOpen) }
 
 func benchOpen(b *testing.B, opt data.Options) data.Store { return open(b, opt) }
+
+// Two stores on one file stand for two processes sharing it: each has its
+// own write connection, and the claims still never overlap.
+func TestOutboxTwoProcesses(t *testing.T) {
+	storetest.RunOutboxReplicated(t, func(t *testing.T, opt data.Options) (data.Store, data.Store) {
+		path := filepath.Join(t.TempDir(), "blog.db")
+		first, err := sqlite.Open(t.Context(), path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { first.Close() })
+		second, err := sqlite.Open(t.Context(), path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { second.Close() })
+		return first, second
+	})
+}

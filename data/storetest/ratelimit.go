@@ -59,9 +59,9 @@ func testSubscribeRateLimit(t *testing.T, open Opener) {
 	subscribe(t, s, "private1@example.com", a)
 	s.clock.Advance(time.Minute)
 	subscribe(t, s, "private1@example.com", a) // repeats count too
-	wantRateLimit(t, s.Subscribe(t.Context(), "private2@example.com", a), 59*time.Minute)
+	wantRateLimit(t, subscribeErr(t, s, "private2@example.com", a), 59*time.Minute)
 	subscribe(t, s, "private3@example.com", keyless)
-	wantRateLimit(t, s.Subscribe(t.Context(), "private4@example.com", keyless), 59*time.Minute)
+	wantRateLimit(t, subscribeErr(t, s, "private4@example.com", keyless), 59*time.Minute)
 	subscribe(t, s, "private5@example.com", author("2"))
 	s.clock.Advance(time.Hour)
 	subscribe(t, s, "private6@example.com", a)

@@ -44,6 +44,17 @@ func Run(t *testing.T, open Opener) {
 		{"Names", testNames},
 		{"Subscribe", testSubscribe},
 		{"Unsubscribe", testUnsubscribe},
+		{"Confirm", testConfirm},
+		{"ConfirmExpires", testConfirmExpires},
+		{"ConfirmRateLimit", testConfirmRateLimit},
+		{"ImportSubscribers", testImportSubscribers},
+		{"PublishPosts", testPublishPosts},
+		{"QueuePost", testQueuePost},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"DeliveryRetries", testDeliveryRetries},
+		{"Bouncing", testBouncing},
+		{"UnsubscribeToken", testUnsubscribeToken},
+		{"MailRate", testMailRate},
 		{"CommentRateLimit", testCommentRateLimit},
 		{"SubscribeRateLimit", testSubscribeRateLimit},
 		{"Reset", testReset},
@@ -123,7 +134,8 @@ func (c *Clock) Advance(d time.Duration) {
 var lots = data.RateLimit{Count: 1 << 30, Window: time.Minute}
 
 func noLimits() data.Limits {
-	return data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots}
+	return data.Limits{CommentPerKey: lots, CommentPerIP: lots, SubscribePerKey: lots, SubscribePerIP: lots,
+		ConfirmPerKey: lots, ConfirmPerIP: lots}
 }
 
 // env is one subtest's store with its clock and captured logs.

@@ -14,6 +14,7 @@ import (
 const (
 	Comment   = "comment"
 	Subscribe = "subscribe"
+	Confirm   = "confirm"
 )
 
 // Tx is a store's write transaction, seen through what admission needs.

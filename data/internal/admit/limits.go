@@ -12,8 +12,11 @@ type limited struct {
 // each only when a has one.
 func limitsFor(l data.Limits, kind string, a data.Author) []limited {
 	perKey, perIP := l.CommentPerKey, l.CommentPerIP
-	if kind == Subscribe {
+	switch kind {
+	case Subscribe:
 		perKey, perIP = l.SubscribePerKey, l.SubscribePerIP
+	case Confirm:
+		perKey, perIP = l.ConfirmPerKey, l.ConfirmPerIP
 	}
 	var out []limited
 	if a.KeyFingerprint != "" && perKey.Count > 0 {
