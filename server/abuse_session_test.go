@@ -213,10 +213,22 @@ func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
 	r := openRaw(t, ts.addr, server.MaxWidth, server.MaxHeight, false)
 	closed := r.closed()
 	fillWindow(t, r)
-	select {
-	case <-closed:
-	case <-time.After(20 * time.Second):
-		t.Fatal("a session whose client reads nothing was not closed by the write deadline")
+	// Keep asking for frames: writeBlocked sees every goroutine of the
+	// test binary, so the window may not be full yet when fillWindow
+	// returns. Once it is, the session must be cut within the deadline.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(60 * time.Second)
+	for i := uint32(0); ; i++ {
+		select {
+		case <-closed:
+		case <-tick.C:
+			_ = r.resize(server.MaxWidth-i%2, server.MaxHeight)
+			continue
+		case <-deadline:
+			t.Fatal("a session whose client reads nothing was not closed by the write deadline")
+		}
+		break
 	}
 	if got := metric(t, ts, `blog_sessions_cut_total{reason="write_timeout"}`); got < 1 {
 		t.Fatalf("blog_sessions_cut_total{reason=\"write_timeout\"} = %v", got)

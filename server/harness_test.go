@@ -159,16 +159,21 @@ func (ts *testServer) open(t testing.TB, signer ssh.Signer, w, h int, extra ...f
 	return s
 }
 
+// screenWait is how long a test waits for the screen to show something.
+// It only bounds a failing test: a passing one goes on as soon as the text
+// is there, so it is generous for -race on a machine with its cores busy.
+const screenWait = 30 * time.Second
+
 func waitFor(t testing.TB, s *termclient.Session, text string) {
 	t.Helper()
-	if err := s.WaitFor(text, 10*time.Second); err != nil {
+	if err := s.WaitFor(text, screenWait); err != nil {
 		t.Fatalf("waiting for %q: %v", text, err)
 	}
 }
 
 func waitGone(t testing.TB, s *termclient.Session, text string) {
 	t.Helper()
-	if err := s.Wait(10*time.Second, func(scr string) bool { return !strings.Contains(scr, text) }); err != nil {
+	if err := s.Wait(screenWait, func(scr string) bool { return !strings.Contains(scr, text) }); err != nil {
 		t.Fatalf("waiting for %q to go: %v", text, err)
 	}
 }
