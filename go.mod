@@ -15,7 +15,6 @@ require (
 	github.com/charmbracelet/x/vt v0.1.0
 	github.com/emersion/go-smtp v0.24.0
 	github.com/fsnotify/fsnotify v1.10.1
-	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/muesli/termenv v0.16.0
 	github.com/pires/go-proxyproto v0.15.0

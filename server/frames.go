@@ -22,8 +22,8 @@ import (
 // Terminal modes a session needs: alternate screen, hidden cursor, mouse
 // wheel (cell motion, SGR encoding) and bracketed paste.
 const (
-	enterTerminal = ansi.SetAltScreenSaveCursorMode + ansi.HideCursor + ansi.SetButtonEventMouseMode + ansi.SetSgrExtMouseMode + ansi.SetBracketedPasteMode + ansi.EraseEntireScreen
-	leaveTerminal = ansi.ResetBracketedPasteMode + ansi.ResetSgrExtMouseMode + ansi.ResetButtonEventMouseMode + ansi.ShowCursor + ansi.ResetAltScreenSaveCursorMode
+	enterTerminal = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste + ansi.EraseEntireScreen
+	leaveTerminal = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent + ansi.ShowCursor + ansi.ResetModeAltScreenSaveCursor
 )
 
 // painter wraps a model and writes its frames itself.
@@ -105,7 +105,7 @@ func (p *painter) paint(frame string) {
 	for i, line := range lines {
 		if i < len(p.last) && p.last[i] == hashes[i] {
 			if i < len(lines)-1 {
-				b = append(b, ansi.CursorDown1...)
+				b = append(b, ansi.CUD1...)
 			}
 			continue
 		}
