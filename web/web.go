@@ -10,10 +10,13 @@ import (
 	"html/template"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"time"
 
 	"blog/data"
+
+	"golang.org/x/net/netutil"
 )
 
 // Store is what the pages need from storage.
@@ -35,6 +38,24 @@ const (
 	maxHeaderBytes = 8 << 10
 	opTimeout      = 5 * time.Second
 )
+
+// MaxConns is how many connections the pages serve at once. Past it, new
+// connections wait in the listen queue until one closes, so a crowd of
+// idle or slow clients costs at most this many goroutines and buffers.
+const MaxConns = 512
+
+// Listen opens the pages' listener, holding at most maxConns connections
+// at once (MaxConns when maxConns is 0 or less).
+func Listen(addr string, maxConns int) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if maxConns <= 0 {
+		maxConns = MaxConns
+	}
+	return netutil.LimitListener(ln, maxConns), nil
+}
 
 // NewServer is an http.Server for h with every phase of a request bounded,
 // so slow or huge requests cannot pile up.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,5 +207,62 @@ func TestRequestBounds(t *testing.T) {
 	io.Copy(io.Discard, conn) // returns when the server closes
 	if d := time.Since(began); d > 20*time.Second {
 		t.Fatalf("a stalled request held its connection for %v", d)
+	}
+}
+
+// A crowd of connections that send nothing holds at most the listener's
+// limit at once; the rest wait their turn and are served as others close.
+func TestListenerHoldsAtMostItsLimit(t *testing.T) {
+	const limit, crowd = 3, 10
+	ln, err := web.Listen("127.0.0.1:0", limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	open, most, accepted := 0, 0, 0
+	srv := web.NewServer(http.NotFoundHandler())
+	srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch st {
+		case http.StateNew:
+			open++
+			accepted++
+			most = max(most, open)
+		case http.StateClosed, http.StateHijacked:
+			open--
+		}
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	count := func() (int, int) { mu.Lock(); defer mu.Unlock(); return accepted, most }
+	await := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if a, _ := count(); a >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				a, m := count()
+				t.Fatalf("accepted %d connections (at most %d at once); want %d", a, m, n)
+			}
+		}
+	}
+	var conns []net.Conn
+	for range crowd {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	await(limit)
+	// Close one at a time: each makes room for exactly one more.
+	for i, c := range conns {
+		c.Close()
+		await(min(limit+i+1, crowd))
+	}
+	if _, m := count(); m > limit {
+		t.Fatalf("%d connections were held at once; the limit is %d", m, limit)
 	}
 }

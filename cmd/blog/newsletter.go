@@ -176,7 +176,7 @@ func (p *newsletterParts) listen() error {
 	if p.web == nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", p.webAddr)
+	ln, err := web.Listen(p.webAddr, web.MaxConns)
 	if err != nil {
 		return fmt.Errorf("listen web: %w", err)
 	}
