@@ -1,0 +1,146 @@
+// Package abuse is the attack side of the hardening work: each finding of
+// issue 9 as a function that runs it against a blog's SSH address with a
+// real SSH client, as an anonymous visitor would (keyless, or with a fresh
+// key where the finding needs one). Every attack is bounded in count and
+// time and stops by itself; only loopback addresses are attacked.
+//
+// The server's abuse tests (server/abuse_test.go) and `blogbench attack`
+// both run these, so the test suite and the measurement attack the same
+// way.
+package abuse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"blog/internal/termclient"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Target is the server under attack.
+type Target struct {
+	Addr string // SSH address; loopback only
+	Slug string // the post whose composer and comments are attacked
+	// Wait bounds each single wait (a handshake, a screen, a reply);
+	// default 10s.
+	Wait time.Duration
+}
+
+func (t Target) wait() time.Duration {
+	if t.Wait <= 0 {
+		return 10 * time.Second
+	}
+	return t.Wait
+}
+
+// CheckLoopback refuses every address but 127.0.0.1 and ::1.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !(ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback)) {
+		return fmt.Errorf("address %q: only 127.0.0.1 and ::1 may be attacked", addr)
+	}
+	return nil
+}
+
+// dial opens a client connection, keyless when signer is nil. The TCP
+// connection is returned too, so an attack can drop it without closing its
+// channels, as a vanished client does.
+func dial(ctx context.Context, t Target, signer ssh.Signer) (*ssh.Client, net.Conn, error) {
+	if err := CheckLoopback(t.Addr); err != nil {
+		return nil, nil, err
+	}
+	d := net.Dialer{Timeout: t.wait()}
+	conn, err := d.DialContext(ctx, "tcp", t.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(t.wait()))
+	c, chans, reqs, err := ssh.NewClientConn(conn, t.Addr, termclient.ClientConfig("reader", signer, nil, t.wait()))
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return ssh.NewClient(c, chans, reqs), conn, nil
+}
+
+// Held is sessions an attack keeps open until Close, to measure the
+// server while they last.
+type Held struct {
+	Opened  int // sessions the server accepted
+	Refused int // session channels it refused
+
+	mu      sync.Mutex
+	clients []*ssh.Client
+	ended   atomic.Int64
+}
+
+func (h *Held) keep(c *ssh.Client) {
+	h.mu.Lock()
+	h.clients = append(h.clients, c)
+	h.mu.Unlock()
+}
+
+// watch counts sess as ended once the server closes it.
+func (h *Held) watch(sess *ssh.Session) {
+	go func() {
+		_ = sess.Wait()
+		h.ended.Add(1)
+	}()
+}
+
+// Ended is how many of the opened sessions the server has closed.
+func (h *Held) Ended() int { return int(h.ended.Load()) }
+
+// Close drops every connection.
+func (h *Held) Close() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.clients {
+		_ = c.Close()
+	}
+	h.clients = nil
+}
+
+// startTUI asks for a PTY of w x h and starts the interface on sess. When
+// read is false the output is never read: the server's writes pile up
+// until the channel window is full.
+func startTUI(sess *ssh.Session, w, h int, read bool) error {
+	if err := sess.RequestPty("xterm-256color", h, w, ssh.TerminalModes{}); err != nil {
+		return err
+	}
+	if read {
+		sess.Stdout, sess.Stderr = io.Discard, io.Discard
+	} else if _, err := sess.StdoutPipe(); err != nil {
+		return err
+	}
+	return sess.Shell()
+}
+
+// errEnded says the server closed a session the attack still needed.
+var errEnded = errors.New("the server closed the session")
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

