@@ -115,19 +115,58 @@ func (h *Held) Close() {
 	h.clients = nil
 }
 
-// startTUI asks for a PTY of w x h and starts the interface on sess. When
-// read is false the output is never read: the server's writes pile up
-// until the channel window is full.
-func startTUI(sess *ssh.Session, w, h int, read bool) error {
+// startTUI asks for a PTY of w x h and starts the interface on sess,
+// reading and discarding all its output.
+func startTUI(sess *ssh.Session, w, h int) error {
 	if err := sess.RequestPty("xterm-256color", h, w, ssh.TerminalModes{}); err != nil {
 		return err
 	}
-	if read {
-		sess.Stdout, sess.Stderr = io.Discard, io.Discard
-	} else if _, err := sess.StdoutPipe(); err != nil {
+	sess.Stdout, sess.Stderr = io.Discard, io.Discard
+	return sess.Shell()
+}
+
+// startUnread starts the interface like startTUI, answers the blog's
+// terminal queries, reads until the post list has been drawn and then
+// reads no more: the server's writes pile up until the channel window is
+// full.
+func startUnread(sess *ssh.Session, w, h int, timeout time.Duration) error {
+	if err := sess.RequestPty("xterm-256color", h, w, ssh.TerminalModes{}); err != nil {
 		return err
 	}
-	return sess.Shell()
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return err
+	}
+	if err := sess.Shell(); err != nil {
+		return err
+	}
+	m := newMeter(stdin)
+	found := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := stdout.Read(buf)
+			m.feed(buf[:n])
+			if m.has("enter read") {
+				found <- nil
+				return
+			}
+			if err != nil {
+				found <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-found:
+		return err
+	case <-time.After(timeout):
+		return errors.New("no post list within " + timeout.String())
+	}
 }
 
 // errEnded says the server closed a session the attack still needed.

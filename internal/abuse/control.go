@@ -103,3 +103,8 @@ func (c *Control) Screen() string { return c.s.Screen() }
 
 // Close ends the control session.
 func (c *Control) Close() { c.s.Close() }
+
+// Wait waits until cond holds for the control session's screen.
+func (c *Control) Wait(timeout time.Duration, cond func(screen string) bool) error {
+	return c.s.Wait(timeout, cond)
+}

