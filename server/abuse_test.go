@@ -133,7 +133,9 @@ func (w *attackWatch) stillServing() {
 // the attack started.
 func (w *attackWatch) heapWithin(bound uint64, what string) {
 	w.t.Helper()
-	if now := heapAfterGC(); now > w.heap0+bound {
+	now := heapAfterGC()
+	w.t.Logf("%s: the heap grew by %d MB (bound %d MB)", what, (int64(now)-int64(w.heap0))/mb, bound/mb)
+	if now > w.heap0+bound {
 		w.t.Errorf("%s: the heap grew by %d MB, the bound is %d MB", what, (now-w.heap0)/mb, bound/mb)
 	}
 }

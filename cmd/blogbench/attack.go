@@ -27,7 +27,8 @@ import (
 type attackSpec struct {
 	name    string
 	finding string
-	seed    int // CJK comments in the database before the server starts
+	seed    int      // CJK comments in the database before the server starts
+	args    []string // more flags for the server
 	run     func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error)
 }
 
@@ -49,7 +50,9 @@ func attacks() []attackSpec {
 			}
 			return strings.Join(parts, "; "), nil
 		}},
-		{name: "resize-burst", finding: "2", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
+		// Room for the control session and the 25 attackers: once they
+		// are wedged, nobody else gets in until the server forgets them.
+		{name: "resize-burst", finding: "2", args: []string{"--max-conns", "26"}, run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
 			n := scaled(25)
 			for range n {
 				if err := abuse.ResizeBurst(ctx, t, 2000); err != nil {
@@ -249,7 +252,8 @@ func attackChild(ctx context.Context, c attackConfig, a attackSpec, tmp string) 
 	}
 	// Every attacker is 127.0.0.1: the per-IP caps are lifted, as behind
 	// a load balancer; the global ones stay.
-	args := append([]string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--max-conns-per-ip", "1000000", "--conns-per-minute", "100000000"}, c.blogArgs...)
+	args := append([]string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--max-conns-per-ip", "1000000", "--conns-per-minute", "100000000"}, a.args...)
+	args = append(args, c.blogArgs...)
 	ch, err := startChild(c.blog, args, filepath.Join(tmp, a.name+".log"), false)
 	if err != nil {
 		return AttackResult{}, err
