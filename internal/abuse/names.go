@@ -29,16 +29,17 @@ type NameResult struct {
 	Stderr string // the server's message
 }
 
-// TryNames comments once under each hostile name, with one fresh key.
+// TryNames comments once under each hostile name, each with a fresh key
+// (so the per-key rate limit is not what refuses them).
 func TryNames(ctx context.Context, t Target) ([]NameResult, error) {
-	key, err := termclient.NewSigner()
-	if err != nil {
-		return nil, err
-	}
 	var out []NameResult
 	for _, name := range HostileNames {
 		if ctx.Err() != nil {
 			return out, ctx.Err()
+		}
+		key, err := termclient.NewSigner()
+		if err != nil {
+			return out, err
 		}
 		code, stderr, err := Comment(t, key, name, "Hello from a hostile name.")
 		if err != nil {
