@@ -9,7 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// ResizeBurst is finding 2: a keyless session at 200x60 that stops
+// ResizeBurst is finding 2: a keyless session at 250x80 that stops
 // reading its output once the post list is drawn sends n window changes in a burst (the sizes alternate, so
 // each one is a full repaint), then drops the TCP connection without
 // closing its channel, as a client that vanished does. On a server whose
@@ -24,7 +24,7 @@ func ResizeBurst(ctx context.Context, t Target, n int) error {
 	if err != nil {
 		return err
 	}
-	if err := startUnread(sess, 200, 60, t.wait()); err != nil {
+	if err := startUnread(sess, 250, 80, t.wait()); err != nil {
 		return err
 	}
 	// A server that stops reading the connection must not hold the burst
@@ -34,16 +34,17 @@ func ResizeBurst(ctx context.Context, t Target, n int) error {
 		if ctx.Err() != nil {
 			break
 		}
-		w, h := 200-i%2, 60-i%3
+		w, h := 250-i%2, 80-i%3
 		if _, err := sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h))); err != nil {
 			break // the server stopped reading: the point is made
 		}
 	}
-	// The burst wedges a server once the channel window is full: then it
-	// stops reading the connection and no longer answers. Leave then (or
-	// after half a wait, when it keeps answering).
-	for start := time.Now(); time.Since(start) < t.wait()/2 && answers(client, 500*time.Millisecond); {
-	}
+	// The burst wedges a server once the channel window is full: it stops
+	// reading the connection, so a keepalive sent after the burst is
+	// never answered. A server that keeps up answers it at once; one that
+	// is merely slow answers once it has worked through the burst. Leave
+	// when it answers, or after two waits without an answer.
+	answers(client, 2*t.wait())
 	return conn.Close() // no channel close, no disconnect message
 }
 
