@@ -219,8 +219,9 @@ func TestAbuseTypingFloodKeepsDraftBounded(t *testing.T) {
 }
 
 // Finding 4: shared caches bounded in bytes. 150 comments of 2,000 CJK
-// characters read by short sessions at many widths and looks; after they
-// left, the heap holds less than 200 MB more (the finding: 606 MB).
+// characters read by 150 short sessions, each at its own width and look;
+// after they left, the heap holds less than 200 MB more (the finding: 606
+// MB; today's main passes 250 MB after about 115 readers).
 func TestAbuseCacheFillStaysBounded(t *testing.T) {
 	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20}})
 	w := watchAttack(t, ts)
@@ -228,7 +229,7 @@ func TestAbuseCacheFillStaysBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, tripped := w.guard(10*time.Minute, 250*mb)
-	read, err := abuse.ReadAtSizes(ctx, w.target, 300, 3)
+	read, err := abuse.ReadAtSizes(ctx, w.target, 150, 3)
 	if tripped() {
 		t.Fatalf("the heap grew past 250 MB after %d readers at different sizes", read)
 	}
@@ -294,7 +295,7 @@ func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
 		t.Errorf("%d live events to %d stuck sessions added %d goroutines; fan-out must not keep one per stuck session", events, n, grew)
 	}
 	deadline := time.Now().Add(time.Minute)
-	for h.Ended() < h.Opened && time.Now().Before(deadline) && !tripped() {
+	for h.Ended() < h.Opened && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond) // polling a counter the client's goroutines keep
 	}
 	if h.Ended() < h.Opened {

@@ -140,7 +140,7 @@ func PasteFlood(ctx context.Context, t Target, size int) (note string, err error
 			return "", err
 		}
 	case <-ctx.Done():
-		s.Close() // unblocks the writer
+		s.Drop() // unblocks the writer
 		<-sent
 		return "", fmt.Errorf("the server took %d of %d bytes before the deadline: %w", written, size, ctx.Err())
 	}

@@ -282,6 +282,11 @@ func (s *Session) Resize(w, h int) error {
 	return s.sess.WindowChange(h, w)
 }
 
+// Drop closes the connection at once without closing the session's input
+// first: unlike Close, it is safe while another goroutine is typing, whose
+// write then fails.
+func (s *Session) Drop() error { return s.client.Close() }
+
 // Close ends the session and the connection.
 func (s *Session) Close() error {
 	_ = s.stdin.Close()
