@@ -188,7 +188,7 @@ func TestAttackMeasuresAtTinyScale(t *testing.T) {
 	c := attackConfig{scale: 0.01, timeout: time.Minute, settle: 10 * time.Millisecond}
 	r := &AttackReport{Scale: c.scale}
 	for _, a := range attacks() {
-		if a.name != "channels" && a.name != "names" {
+		if a.name != "env" && a.name != "names" {
 			continue
 		}
 		res := measureAttack(t.Context(), c, a, abuse.Target{Addr: addr, Slug: goPost}, os.Getpid(), func() bool { return true })
