@@ -52,7 +52,7 @@ func watchAttack(t *testing.T, ts *testServer) *attackWatch {
 		t.Fatal(err)
 	}
 	t.Cleanup(control.Close)
-	w := &attackWatch{t: t, ts: ts, target: target, control: control, heap0: heapAfterGC(), sampled: make(chan struct{})}
+	w := &attackWatch{t: t, ts: ts, target: target, control: control, heap0: gcHeap(), sampled: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	w.stop = stop
 	go func() {
@@ -68,7 +68,7 @@ func (w *attackWatch) stopSampling() {
 	<-w.sampled
 }
 
-func heapAfterGC() uint64 {
+func gcHeap() uint64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -133,7 +133,7 @@ func (w *attackWatch) stillServing() {
 // the attack started.
 func (w *attackWatch) heapWithin(bound uint64, what string) {
 	w.t.Helper()
-	now := heapAfterGC()
+	now := gcHeap()
 	w.t.Logf("%s: the heap grew by %d MB (bound %d MB)", what, (int64(now)-int64(w.heap0))/mb, bound/mb)
 	if now > w.heap0+bound {
 		w.t.Errorf("%s: the heap grew by %d MB, the bound is %d MB", what, (now-w.heap0)/mb, bound/mb)
