@@ -88,7 +88,7 @@ func attacks() []attackSpec {
 			return fmt.Sprintf("%d sessions on one connection, %d refused", h.Opened, h.Refused), nil
 		}},
 		{name: "unread", finding: "6", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
-			h, err := abuse.UnreadSessions(ctx, t, scaled(200), 65535, 60, 100)
+			h, err := abuse.UnreadSessions(ctx, t, scaled(200), 65535, 200, 1000)
 			if err != nil {
 				return "", err
 			}
@@ -103,7 +103,7 @@ func attacks() []attackSpec {
 				}
 			}
 			_ = sleepCtx(ctx, hold)
-			return fmt.Sprintf("%d unread sessions 65535 wide, 5 live events, %d closed by the server", h.Opened, h.Ended()), nil
+			return fmt.Sprintf("%d unread sessions 65535x200, 5 live events, %d closed by the server", h.Opened, h.Ended()), nil
 		}},
 		{name: "env", finding: "7", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
 			n := scaled(2000)

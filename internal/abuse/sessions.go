@@ -139,10 +139,12 @@ func EnvFlood(ctx context.Context, t Target, sessions, requests, size int) (*Hel
 // UnreadSessions is finding 6's second half: n keyless sessions with a
 // window w wide (a server clamps it) that stop reading their output once
 // the post list is drawn. Each
-// then changes its size resizes times, a few milliseconds apart, so that
+// then changes its height resizes times, a few milliseconds apart, so that
 // even clamped frames fill the channel window and the session's output
 // cannot drain. The sessions stay open until Close or until the server
-// closes them (see Held.Ended).
+// closes them (see Held.Ended). The changes are paced, not a burst: a
+// server that coalesces window changes still repaints for each, and the
+// repaints, not the requests, are what must fill the window.
 func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held, error) {
 	held := &Held{}
 	var sessions []*ssh.Session
@@ -171,7 +173,7 @@ func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held,
 			// Without a reply: a wedged server would hold a reply forever.
 			_, _ = sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h-i%2)))
 		}
-		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+		if err := sleep(ctx, 2*time.Millisecond); err != nil {
 			break
 		}
 	}
