@@ -207,8 +207,10 @@ func TestAbuseResizeBurstThenDisconnectIsForgotten(t *testing.T) {
 func TestAbuseTypingFloodKeepsDraftBounded(t *testing.T) {
 	ts := startServer(t, serverOpts{})
 	w := watchAttack(t, ts)
-	ctx, tripped := w.guard(3*time.Minute, 200*mb)
-	draft, err := abuse.TypingFlood(ctx, w.target, 100<<10)
+	ctx, tripped := w.guard(5*time.Minute, 200*mb)
+	// In writes of 64 bytes: each is a message to the program, and 8-byte
+	// writes take minutes under -race even once bounded.
+	draft, err := abuse.TypingFlood(ctx, w.target, 100<<10, 64)
 	if tripped() {
 		t.Fatalf("typing into the composer grew the heap past 200 MB (%v)", err)
 	}
@@ -271,17 +273,21 @@ func TestAbuseChannelFloodIsCapped(t *testing.T) {
 func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
 	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20}})
 	w := watchAttack(t, ts)
-	const n = 20
+	const n = 5
 	// The client side buffers up to a channel window (2 MB) per session.
-	ctx, tripped := w.guard(2*time.Minute, 100*mb+n*2*mb)
-	h, err := abuse.UnreadSessions(ctx, w.target, n, 65535, 200, 1000)
-	if tripped() {
-		t.Fatalf("%d unread sessions grew the heap past %d MB", n, 100+n*2)
-	}
+	ctx, tripped := w.guard(3*time.Minute, 100*mb+n*2*mb)
+	// The sessions keep resizing until ctx ends: the guard is read at the
+	// end.
+	h, err := abuse.UnreadSessions(ctx, w.target, n, 65535, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
+	defer func() {
+		if tripped() {
+			t.Errorf("%d unread sessions grew the heap past %d MB", n, 100+n*2)
+		}
+	}()
 	// The first event may start what the fan-out keeps per session; the
 	// five after it must add nothing per stuck session.
 	key := newKey(t)
@@ -305,12 +311,14 @@ func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
 	if grew := post(1, 1+events) - before; grew >= n {
 		t.Errorf("%d live events to %d stuck sessions added %d goroutines; fan-out must not keep one per stuck session and event", events, n, grew)
 	}
-	deadline := time.Now().Add(time.Minute)
+	// Filling the windows takes a while under -race; then the deadline
+	// takes 30 s.
+	deadline := time.Now().Add(2 * time.Minute)
 	for h.Ended() < h.Opened && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond) // polling a counter the client's goroutines keep
 	}
 	if h.Ended() < h.Opened {
-		t.Errorf("a minute on, %d of %d sessions whose output cannot drain are still open", h.Opened-h.Ended(), h.Opened)
+		t.Errorf("two minutes on, %d of %d sessions whose output cannot drain are still open", h.Opened-h.Ended(), h.Opened)
 	}
 	w.stillServing()
 	w.heapWithin(100*mb+n*2*mb, "with unread sessions")

@@ -67,7 +67,7 @@ func attacks() []attackSpec {
 		}},
 		{name: "typing", finding: "3", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
 			n := scaled(100 << 10)
-			draft, err := abuse.TypingFlood(ctx, t, n)
+			draft, err := abuse.TypingFlood(ctx, t, n, 8)
 			if err != nil {
 				return "", err
 			}
@@ -88,7 +88,7 @@ func attacks() []attackSpec {
 			return fmt.Sprintf("%d sessions on one connection, %d refused", h.Opened, h.Refused), nil
 		}},
 		{name: "unread", finding: "6", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
-			h, err := abuse.UnreadSessions(ctx, t, scaled(200), 65535, 200, 1000)
+			h, err := abuse.UnreadSessions(ctx, t, scaled(200), 65535, 200)
 			if err != nil {
 				return "", err
 			}

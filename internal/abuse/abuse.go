@@ -82,7 +82,18 @@ type Held struct {
 
 	mu      sync.Mutex
 	clients []*ssh.Client
+	stop    chan struct{} // closed by Close
 	ended   atomic.Int64
+}
+
+// stopped is closed once Close is called.
+func (h *Held) stopped() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stop == nil {
+		h.stop = make(chan struct{})
+	}
+	return h.stop
 }
 
 func (h *Held) keep(c *ssh.Client) {
@@ -91,12 +102,16 @@ func (h *Held) keep(c *ssh.Client) {
 	h.mu.Unlock()
 }
 
-// watch counts sess as ended once the server closes it.
-func (h *Held) watch(sess *ssh.Session) {
+// watch counts sess as ended once the server closes it; the channel
+// returned is closed then.
+func (h *Held) watch(sess *ssh.Session) <-chan struct{} {
+	ended := make(chan struct{})
 	go func() {
 		_ = sess.Wait()
 		h.ended.Add(1)
+		close(ended)
 	}()
+	return ended
 }
 
 // Ended is how many of the opened sessions the server has closed.
@@ -107,8 +122,14 @@ func (h *Held) Close() {
 	if h == nil {
 		return
 	}
+	h.stopped() // makes the channel
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
+	}
 	for _, c := range h.clients {
 		_ = c.Close()
 	}
@@ -125,11 +146,12 @@ func startTUI(sess *ssh.Session, w, h int) error {
 	return sess.Shell()
 }
 
-// startUnread starts the interface like startTUI, answers the blog's
-// terminal queries, reads until the post list has been drawn and then
-// reads no more: the server's writes pile up until the channel window is
-// full.
-func startUnread(sess *ssh.Session, w, h int, timeout time.Duration) error {
+// startUnread starts the interface like startTUI (on the post slug when
+// it is set: a post's frames are larger than the list's), answers the
+// blog's terminal queries, reads until the first screen has been drawn and
+// then reads no more: the server's writes pile up until the channel window
+// is full.
+func startUnread(sess *ssh.Session, w, h int, slug string, timeout time.Duration) error {
 	if err := sess.RequestPty("xterm-256color", h, w, ssh.TerminalModes{}); err != nil {
 		return err
 	}
@@ -141,7 +163,14 @@ func startUnread(sess *ssh.Session, w, h int, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if err := sess.Shell(); err != nil {
+	drawn := "enter read"
+	if slug != "" {
+		drawn = "min read"
+		err = sess.Start("read " + slug)
+	} else {
+		err = sess.Shell()
+	}
+	if err != nil {
 		return err
 	}
 	m := newMeter(stdin)
@@ -151,7 +180,7 @@ func startUnread(sess *ssh.Session, w, h int, timeout time.Duration) error {
 		for {
 			n, err := stdout.Read(buf)
 			m.feed(buf[:n])
-			if m.has("enter read") {
+			if m.has(drawn) {
 				found <- nil
 				return
 			}
@@ -165,7 +194,7 @@ func startUnread(sess *ssh.Session, w, h int, timeout time.Duration) error {
 	case err := <-found:
 		return err
 	case <-time.After(timeout):
-		return errors.New("no post list within " + timeout.String())
+		return errors.New("no first screen within " + timeout.String())
 	}
 }
 

@@ -47,11 +47,11 @@ func openComposer(ctx context.Context, t Target) (*termclient.Session, error) {
 var draftCount = regexp.MustCompile(`(\d+) / \d+`)
 
 // TypingFlood is finding 3: with a key, it opens the composer on t.Slug
-// and types size bytes of words in writes of 8 bytes, as keystrokes (not a
-// bracketed paste). It then closes the composer, which keeps the draft,
+// and types size bytes of words in writes of chunk bytes (8 is a fast
+// typist's script), as keystrokes (not a bracketed paste). It then closes the composer, which keeps the draft,
 // and opens it again to read the draft's length from the counter under
 // the text. It waits for the server as long as ctx allows.
-func TypingFlood(ctx context.Context, t Target, size int) (draft int, err error) {
+func TypingFlood(ctx context.Context, t Target, size, chunk int) (draft int, err error) {
 	s, err := openComposer(ctx, t)
 	if err != nil {
 		return 0, err
@@ -62,12 +62,12 @@ func TypingFlood(ctx context.Context, t Target, size int) (draft int, err error)
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("typed %d of %d bytes: %w", sent, size, ctx.Err())
 		}
-		chunk := words[sent%len(words):]
-		chunk = chunk[:min(8, len(chunk), size-sent)]
-		if err := s.Type(chunk); err != nil {
+		keys := words[sent%len(words):]
+		keys = keys[:min(chunk, len(keys), size-sent)]
+		if err := s.Type(keys); err != nil {
 			return 0, err
 		}
-		sent += len(chunk)
+		sent += len(keys)
 	}
 	// Everything typed is handled in order, so once esc's message shows,
 	// every keystroke before it has been too.

