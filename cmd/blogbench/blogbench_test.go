@@ -14,6 +14,7 @@ import (
 	"blog/data/postgres"
 	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
+	"blog/internal/abuse"
 	"blog/posts"
 	"blog/server"
 )
@@ -175,6 +176,35 @@ func TestRunAcrossTwoReplicasOnPostgres(t *testing.T) {
 	}
 	if n := r.PGConns["blog-listener"]; n != 2 {
 		t.Errorf("%d listener connections, want one a replica", n)
+	}
+	r.print(io.Discard)
+}
+
+// Two attacks at a tiny scale against the in-process server: the
+// measurement runs, reads this process's memory and keeps the control
+// session's keypresses.
+func TestAttackMeasuresAtTinyScale(t *testing.T) {
+	addr := startBlog(t)
+	c := attackConfig{scale: 0.01, timeout: time.Minute, settle: 10 * time.Millisecond}
+	r := &AttackReport{Scale: c.scale}
+	for _, a := range attacks() {
+		if a.name != "env" && a.name != "names" {
+			continue
+		}
+		res := measureAttack(t.Context(), c, a, abuse.Target{Addr: addr, Slug: goPost}, os.Getpid(), func() bool { return true })
+		if res.Error != "" || res.Detail == "" || !res.StayedUp {
+			t.Errorf("%s: %+v", a.name, res)
+		}
+		if res.RSSBefore == 0 || res.RSSPeak < res.RSSBefore || res.RSSAfter == 0 {
+			t.Errorf("%s: memory not measured: %+v", a.name, res)
+		}
+		r.Results = append(r.Results, res)
+	}
+	if len(r.Results) != 2 {
+		t.Fatalf("%d attacks ran", len(r.Results))
+	}
+	if r.Results[0].Control.N == 0 {
+		t.Errorf("no keypress of the control session was timed during %s", r.Results[0].Name)
 	}
 	r.print(io.Discard)
 }

@@ -5,6 +5,7 @@
 //	blogbench [run] --addr 127.0.0.1:23234 --pid PID [flags]  measure a running server
 //	blogbench compare --blog /tmp/blog [flags]                  baseline and blog, side by side
 //	blogbench replicas --blog /tmp/blog [flags]                 two replicas on one Postgres
+//	blogbench attack --blog /tmp/blog [flags]                   issue 9's attacks, memory and latency
 //	blogbench baseline-server [--addr 127.0.0.1:0]              the bare wish server
 //	blogbench serve --data-dir DIR [--seed N]                   the blog with pprof
 //	blogbench seed --data-dir DIR [--count 50]                  comments for a fresh server
@@ -55,8 +56,10 @@ func dispatch(ctx context.Context, args []string) error {
 		return seedMain(ctx, args)
 	case "replicas":
 		return replicasMain(ctx, args)
+	case "attack":
+		return attackMain(ctx, args)
 	}
-	return fmt.Errorf("unknown command %q (run, compare, replicas, baseline-server, serve, seed)", name)
+	return fmt.Errorf("unknown command %q (run, compare, replicas, attack, baseline-server, serve, seed)", name)
 }
 
 func newFlags(name, usage string) *flag.FlagSet {

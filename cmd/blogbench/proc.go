@@ -18,6 +18,7 @@ type procSample struct {
 	at    time.Time
 	ticks uint64 // utime + stime
 	rss   int64  // bytes
+	hwm   int64  // bytes: the peak RSS since the process started
 }
 
 // sampleProc reads /proc for pid (0: this process).
@@ -50,13 +51,16 @@ func sampleProc(pid int) (procSample, error) {
 		return s, err
 	}
 	for line := range strings.SplitSeq(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return s, fmt.Errorf("%s/status: %w", dir, err)
-			}
-			s.rss = kb << 10
+		name, v, _ := strings.Cut(line, ":")
+		field := map[string]*int64{"VmRSS": &s.rss, "VmHWM": &s.hwm}[name]
+		if field == nil {
+			continue
 		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("%s/status: %w", dir, err)
+		}
+		*field = kb << 10
 	}
 	return s, nil
 }

@@ -39,6 +39,9 @@ type Options struct {
 	// HostKeyCallback checks the server's key; default accepts any.
 	HostKeyCallback ssh.HostKeyCallback
 	Timeout         time.Duration
+	// DropRaw keeps no copy of the raw output (Raw returns nothing), so a
+	// long session under attack holds only its screen.
+	DropRaw bool
 }
 
 // NewSigner makes a fresh ed25519 client key.
@@ -67,6 +70,7 @@ func ClientConfig(user string, signer ssh.Signer, hostKey ssh.HostKeyCallback, t
 // Session is one interactive SSH session drawn on a virtual screen.
 type Session struct {
 	mute   bool
+	keep   bool // keep raw output
 	client *ssh.Client
 	sess   *ssh.Session
 	stdin  io.WriteCloser
@@ -74,6 +78,8 @@ type Session struct {
 	mu   sync.Mutex
 	term *vt.Emulator
 	raw  bytes.Buffer
+	got  int           // bytes received so far
+	more chan struct{} // a token after each read: output arrived
 	done chan struct{}
 	err  error
 }
@@ -122,7 +128,7 @@ func Open(o Options) (*Session, error) {
 		client.Close()
 		return nil, err
 	}
-	s := &Session{mute: o.Mute, client: client, sess: sess, stdin: stdin, term: vt.NewEmulator(o.Width, o.Height), done: make(chan struct{})}
+	s := &Session{mute: o.Mute, keep: !o.DropRaw, client: client, sess: sess, stdin: stdin, term: vt.NewEmulator(o.Width, o.Height), more: make(chan struct{}, 1), done: make(chan struct{})}
 	s.term.SetDefaultBackgroundColor(o.Background)
 	s.term.SetBackgroundColor(o.Background)
 	if o.Command != "" {
@@ -147,9 +153,16 @@ func (s *Session) readOutput(r io.Reader) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			s.mu.Lock()
-			s.raw.Write(buf[:n])
+			if s.keep {
+				s.raw.Write(buf[:n])
+			}
+			s.got += n
 			_, _ = s.term.Write(buf[:n])
 			s.mu.Unlock()
+			select {
+			case s.more <- struct{}{}:
+			default:
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -189,6 +202,33 @@ func (s *Session) Raw() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return bytes.Clone(s.raw.Bytes())
+}
+
+// Received is how many bytes the server has sent so far.
+func (s *Session) Received() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
+}
+
+// WaitOutput waits until more than n bytes have arrived in all (see
+// Received), for timing a keypress to its frame. One caller at a time.
+func (s *Session) WaitOutput(n int, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for s.Received() <= n {
+		select {
+		case <-s.more:
+		case <-s.done:
+			if s.Received() > n {
+				return nil
+			}
+			return errors.New("session ended")
+		case <-t.C:
+			return fmt.Errorf("no output within %s", timeout)
+		}
+	}
+	return nil
 }
 
 // Done is closed when the server closes the session's output.
@@ -241,6 +281,11 @@ func (s *Session) Resize(w, h int) error {
 	s.mu.Unlock()
 	return s.sess.WindowChange(h, w)
 }
+
+// Drop closes the connection at once without closing the session's input
+// first: unlike Close, it is safe while another goroutine is typing, whose
+// write then fails.
+func (s *Session) Drop() error { return s.client.Close() }
 
 // Close ends the session and the connection.
 func (s *Session) Close() error {
