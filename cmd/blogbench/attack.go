@@ -256,7 +256,7 @@ func attackChild(ctx context.Context, c attackConfig, a attackSpec, tmp string) 
 	}
 	// Every attacker is 127.0.0.1: the per-IP caps are lifted, as behind
 	// a load balancer; the global ones stay.
-	args := append([]string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--max-conns-per-ip", "1000000", "--conns-per-minute", "100000000"}, a.args...)
+	args := append([]string{"--data-dir", dir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--web-addr", "", "--max-conns-per-ip", "1000000", "--conns-per-minute", "100000000"}, a.args...)
 	args = append(args, c.blogArgs...)
 	ch, err := startChild(c.blog, args, filepath.Join(tmp, a.name+".log"), false)
 	if err != nil {
