@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"blog/data"
-	"blog/data/sqlite"
 	"blog/internal/abuse"
 	"blog/internal/termclient"
 
@@ -84,7 +82,7 @@ func attacks() []attackSpec {
 				return "", err
 			}
 			defer h.Close()
-			_ = sleepCtx(ctx, hold)
+			_ = abuse.Sleep(ctx, hold)
 			return fmt.Sprintf("%d sessions on one connection, %d refused", h.Opened, h.Refused), nil
 		}},
 		{name: "unread", finding: "6", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
@@ -102,7 +100,7 @@ func attacks() []attackSpec {
 					return "", err
 				}
 			}
-			_ = sleepCtx(ctx, hold)
+			_ = abuse.Sleep(ctx, hold)
 			return fmt.Sprintf("%d unread sessions 65535x200, 5 live events, %d closed by the server", h.Opened, h.Ended()), nil
 		}},
 		{name: "env", finding: "7", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
@@ -112,7 +110,7 @@ func attacks() []attackSpec {
 				return "", err
 			}
 			defer h.Close()
-			_ = sleepCtx(ctx, hold)
+			_ = abuse.Sleep(ctx, hold)
 			return fmt.Sprintf("3 sessions x %d env requests of 30 KB", n), nil
 		}},
 		{name: "paste", finding: "8", run: func(ctx context.Context, t abuse.Target, scaled func(int) int) (string, error) {
@@ -326,7 +324,7 @@ func measureAttack(ctx context.Context, c attackConfig, a attackSpec, target abu
 	lat, failed := control.Samples()
 	res.Control, res.ControlFailed = distOf(lat), failed
 
-	_ = sleepCtx(ctx, c.settle)
+	_ = abuse.Sleep(ctx, c.settle)
 	res.StayedUp = alive() && servesList(target)
 	if s, err := sampleProc(pid); err == nil && res.StayedUp {
 		res.RSSAfter = s.rss
@@ -353,17 +351,6 @@ func scaled(scale float64) func(int) int {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // seedCJK adds n comments of 2,000 CJK characters to slug, the cache
 // fill's comments: past the comment rate limits, which would otherwise
 // make posting 150 of them from one address take hours.
@@ -371,10 +358,7 @@ func seedCJK(ctx context.Context, dataDir, slug string, n int) error {
 	if n <= 0 {
 		return nil
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return err
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "blog.db"), data.Options{Limits: unlimited(), Logger: slog.New(slog.DiscardHandler)})
+	st, err := openSeedStore(ctx, dataDir)
 	if err != nil {
 		return err
 	}

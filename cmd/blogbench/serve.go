@@ -94,15 +94,22 @@ func seed(ctx context.Context, dataDir, slug string, n int) error {
 	if n <= 0 {
 		return nil
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return err
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "blog.db"), data.Options{Limits: unlimited(), Logger: slog.New(slog.DiscardHandler)})
+	st, err := openSeedStore(ctx, dataDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	return seedStore(ctx, st, slug, n)
+}
+
+// openSeedStore opens the SQLite database a blog server in dataDir will
+// use, without rate limits, so a scenario can seed it before the server
+// starts.
+func openSeedStore(ctx context.Context, dataDir string) (*sqlite.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, filepath.Join(dataDir, "blog.db"), data.Options{Limits: unlimited(), Logger: slog.New(slog.DiscardHandler)})
 }
 
 // unlimited lifts the rate limits for seeding.

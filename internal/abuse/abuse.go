@@ -201,8 +201,8 @@ func startUnread(sess *ssh.Session, w, h int, slug string, timeout time.Duration
 // errEnded says the server closed a session the attack still needed.
 var errEnded = errors.New("the server closed the session")
 
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -74,7 +74,7 @@ func (c *Control) Sample(ctx context.Context, interval time.Duration) {
 		if err != nil && c.Ended() {
 			return
 		}
-		_ = sleep(ctx, interval)
+		_ = Sleep(ctx, interval)
 	}
 }
 
