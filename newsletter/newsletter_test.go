@@ -209,6 +209,46 @@ func TestSignupMailsACode(t *testing.T) {
 	}
 }
 
+// A mail server that refuses for now (4xx, then a dropped connection) does
+// not lose the confirmation mail: it is tried again until it is accepted.
+// One that refuses for good (5xx) is not tried again.
+func TestSignupRetriesAConfirmationRefusedForNow(t *testing.T) {
+	srv := smtptest.Start(t)
+	srv.Decide(func(rcpt string, n int) smtptest.Action {
+		switch {
+		case strings.HasPrefix(rcpt, "gone"):
+			return smtptest.PermFail
+		case n == 1:
+			return smtptest.TempFail
+		case n == 2:
+			return smtptest.Drop
+		}
+		return smtptest.Accept
+	})
+	store := openSQLite(t, filepath.Join(t.TempDir(), "blog.db"))
+	su := newsletter.NewSignup(store, builder(t), smtpSender(t, srv), quiet())
+	su.SetRetryAfter(10*time.Millisecond, 10*time.Millisecond, 10*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go su.Run(ctx)
+	for _, addr := range []string{"gone@example.com", "reader@example.com"} {
+		if err := su.Subscribe(ctx, addr, data.Author{IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := srv.WaitN(t, 1, 10*time.Second)[0]
+	if m.To[0] != "reader@example.com" || !strings.Contains(string(m.Data), "confirm ") {
+		t.Fatalf("delivered to %v:\n%s", m.To, m.Data)
+	}
+	// The refused address was tried once; the other three times.
+	if n := srv.Tries("gone@example.com"); n != 1 {
+		t.Errorf("a 5xx was tried %d times", n)
+	}
+	if n := srv.Tries("reader@example.com"); n != 3 {
+		t.Errorf("reader@example.com was tried %d times; want 3 (4xx, drop, accepted)", n)
+	}
+}
+
 func writePost(t testing.TB, dir, slug, date string) {
 	t.Helper()
 	src := fmt.Sprintf("---\ntitle: %q\ndate: %s\nsummary: s\n---\n\nBody of %s.\n", "Title "+slug, date, slug)

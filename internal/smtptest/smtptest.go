@@ -66,6 +66,14 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// Tries is how many times a message to rcpt reached DATA, whatever the
+// answer.
+func (s *Server) Tries(rcpt string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[rcpt]
+}
+
 // URL is the smtp:// URL of the server.
 func (s *Server) URL() string { return "smtp://" + s.Addr }
 
