@@ -209,12 +209,18 @@ func (m *meter) feed(b []byte) {
 
 // text keeps the last 4 KB of plain text, lines run together with '\n'
 // and runs of spaces (a huge window's padding) as one.
+// maxTail bounds the plain text a meter keeps.
+const maxTail = 256 << 10
+
 func (m *meter) text(c byte) {
 	if (c == '\n' || c == ' ') && len(m.tail) > 0 && m.tail[len(m.tail)-1] == c {
 		return
 	}
-	if len(m.tail) >= 4<<10 {
-		m.tail = append(m.tail[:0], m.tail[2<<10:]...)
+	// Room for a whole frame of the widest window (500x200, a screenful of
+	// text), so a line near its top is still there when a read that
+	// brought the frame has been fed.
+	if len(m.tail) >= maxTail {
+		m.tail = append(m.tail[:0], m.tail[maxTail/2:]...)
 	}
 	m.tail = append(m.tail, c)
 }
