@@ -225,9 +225,10 @@ func TestAbuseChannelFloodIsCapped(t *testing.T) {
 // leave a goroutine per stuck session behind, and the write deadline
 // (default 30 s) closes them.
 func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
-	// A short write deadline: what is tested is that it cuts them, not
-	// how long the default is.
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20, WriteTimeout: 3 * time.Second}})
+	// A write deadline shorter than the default, long enough to count the
+	// goroutines while the sessions are stuck: what is tested is that it
+	// cuts them, not how long the default is.
+	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20, WriteTimeout: 20 * time.Second}})
 	w := watchAttack(t, ts)
 	const n = 5
 	// The client side buffers up to a channel window (2 MB) per session.
@@ -262,13 +263,18 @@ func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
 		}
 		return settledGoroutines()
 	}
+	// Every session must be stuck writing before the count means anything.
+	for deadline := time.Now().Add(time.Minute); blockedWriters() < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d unread sessions are stuck writing after a minute", blockedWriters(), n)
+		}
+	}
 	const events = 5
 	before := post(0, 1)
 	if grew := post(1, 1+events) - before; grew >= n {
 		t.Errorf("%d live events to %d stuck sessions added %d goroutines; fan-out must not keep one per stuck session and event", events, n, grew)
 	}
-	// Filling the windows takes a while under -race; then the deadline
-	// takes 3 s.
+	// Then the deadline takes 20 s.
 	deadline := time.Now().Add(2 * time.Minute)
 	for h.Ended() < h.Opened && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond) // polling a counter the client's goroutines keep
