@@ -318,7 +318,7 @@ func (m *Model) posted(msg postedMsg) tea.Cmd {
 	m.setStatus("Comment posted. Thank you!", false)
 	if r := m.reader; r != nil && r.post.Slug == msg.slug {
 		if !r.thread.has(msg.comment.ID) && !r.thread.hasMore {
-			r.thread.add(msg.comment)
+			r.thread.add(m, msg.slug, msg.comment)
 		}
 		r.thread.rebuild(m, r.width)
 		r.offset = r.maxOffset(m)

@@ -357,7 +357,7 @@ func (r *readerState) event(m *Model, ev data.Event) tea.Cmd {
 			return nil
 		}
 		wasBottom := r.atBottom(m)
-		t.add(c)
+		t.add(m, r.post.Slug, c)
 		t.rebuild(m, r.width)
 		if wasBottom {
 			r.offset = r.maxOffset(m)

@@ -104,9 +104,43 @@ func (t *thread) has(id int64) bool {
 // The comments slice may be shared with other sessions: it is never
 // changed in place, only replaced.
 
-func (t *thread) add(c data.Comment) {
+// add puts c in the thread. When the thread is the server's shared first
+// page of slug, the hub has already appended c to it, so the thread takes
+// the shared page again instead of a copy of its own: a thousand watchers
+// of a post then allocate nothing for a new comment, and hold one slice.
+func (t *thread) add(m *Model, slug string, c data.Comment) {
+	if shared, ok := t.sharedWith(m, slug, c); ok {
+		t.comments = shared
+		return
+	}
 	t.comments = append(slices.Clip(t.comments), c)
 	t.sort()
+}
+
+// sharedWith returns the shared first page of slug if it is this thread
+// with c added at its end.
+func (t *thread) sharedWith(m *Model, slug string, c data.Comment) ([]data.Comment, bool) {
+	cached, ok := m.cfg.Store.(CachedComments)
+	if !ok {
+		return nil, false
+	}
+	// As many as the thread holds, and c: a thread grows past its first
+	// page as comments come in.
+	opt := t.pageOptions(m, 0)
+	opt.Limit = len(t.comments) + 1
+	if opt.Limit > data.MaxPageSize {
+		return nil, false
+	}
+	cs, ok := cached.CachedComments(slug, opt)
+	if !ok || len(cs) != len(t.comments)+1 || cs[len(t.comments)].ID != c.ID {
+		return nil, false
+	}
+	for i := range t.comments {
+		if cs[i].ID != t.comments[i].ID || cs[i].Hidden != t.comments[i].Hidden {
+			return nil, false
+		}
+	}
+	return cs, true
 }
 
 func (t *thread) sort() {
