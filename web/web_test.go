@@ -218,32 +218,18 @@ func TestListenerHoldsAtMostItsLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	open, most, accepted := 0, 0, 0
+	counted := &countingListener{Listener: ln}
 	srv := web.NewServer(http.NotFoundHandler())
-	srv.ConnState = func(_ net.Conn, st http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch st {
-		case http.StateNew:
-			open++
-			accepted++
-			most = max(most, open)
-		case http.StateClosed, http.StateHijacked:
-			open--
-		}
-	}
-	go srv.Serve(ln)
+	go srv.Serve(counted)
 	t.Cleanup(func() { srv.Close() })
-	count := func() (int, int) { mu.Lock(); defer mu.Unlock(); return accepted, most }
 	await := func(n int) {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if a, _ := count(); a >= n {
+			if a, _ := counted.counts(); a >= n {
 				return
 			}
 			if time.Now().After(deadline) {
-				a, m := count()
+				a, m := counted.counts()
 				t.Fatalf("accepted %d connections (at most %d at once); want %d", a, m, n)
 			}
 		}
@@ -262,7 +248,50 @@ func TestListenerHoldsAtMostItsLimit(t *testing.T) {
 		c.Close()
 		await(min(limit+i+1, crowd))
 	}
-	if _, m := count(); m > limit {
+	if _, m := counted.counts(); m > limit {
 		t.Fatalf("%d connections were held at once; the limit is %d", m, limit)
 	}
+}
+
+// countingListener counts the connections it hands out and how many were
+// open at once. A connection counts as closed just before its Close gives
+// its place back, so the count is exact.
+type countingListener struct {
+	net.Listener
+	mu                   sync.Mutex
+	open, most, accepted int
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.open++
+	l.accepted++
+	l.most = max(l.most, l.open)
+	l.mu.Unlock()
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+func (l *countingListener) counts() (accepted, most int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.accepted, l.most
+}
+
+type countedConn struct {
+	net.Conn
+	l    *countingListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		c.l.open--
+		c.l.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
