@@ -289,7 +289,9 @@ func measureAttack(ctx context.Context, c attackConfig, a attackSpec, target abu
 	}
 	defer control.Close()
 	if s, err := sampleProc(pid); err == nil {
-		res.RSSBefore = s.rss
+		// The peak counts from here: the first sample during the attack
+		// may already find memory given back.
+		res.RSSBefore, res.RSSPeak = s.rss, s.rss
 	}
 
 	sampleCtx, stopSampling := context.WithCancel(ctx)
