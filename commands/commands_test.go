@@ -261,3 +261,33 @@ func ExampleEnv_Run() {
 	fmt.Println(code, strings.SplitN(out.String(), "\n", 2)[0])
 	// Output: 2 blog: unknown command "frobnicate"
 }
+
+// Visitors run commands at the same time; each run builds its own tree,
+// so runs share no parsed state (and -race sees no cobra globals written).
+func TestConcurrentRunsKeepTheirOwnFlags(t *testing.T) {
+	b := newBlog(t, generousLimits())
+	done := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			args := []string{"read", goPost}
+			if i%2 == 0 {
+				args = append(args, "--raw")
+			}
+			var out, errOut strings.Builder
+			code := b.env.Run(context.Background(), commands.Request{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			switch raw := strings.Contains(out.String(), "```go"); {
+			case code != 0:
+				done <- fmt.Errorf("%q: exit %d, %q", args, code, errOut.String())
+			case raw != (i%2 == 0):
+				done <- fmt.Errorf("%q printed the source: %v", args, raw)
+			default:
+				done <- nil
+			}
+		}()
+	}
+	for range 16 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
