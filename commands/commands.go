@@ -97,6 +97,18 @@ type Request struct {
 // done, 1 failed (the reason on stderr), 2 a wrong command line (the usage
 // on stderr). A command that is not known prints the help on stderr.
 func (e *Env) Run(ctx context.Context, r Request) int {
+	// A missing stream reads as empty and writes nowhere, rather than
+	// panicking in the goroutine that reads a comment, out of reach of the
+	// server's recover.
+	if r.Stdin == nil {
+		r.Stdin = strings.NewReader("")
+	}
+	if r.Stdout == nil {
+		r.Stdout = io.Discard
+	}
+	if r.Stderr == nil {
+		r.Stderr = io.Discard
+	}
 	v := &visit{env: e, Request: r}
 	if len(r.Args) == 0 {
 		return v.exit(nil, v.bare())

@@ -238,3 +238,14 @@ func TestCanceledCommentStopsReading(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, errOut.String())
 	}
 }
+
+// A Request without streams reads an empty stdin instead of panicking.
+func TestMissingStreamsReadAsEmpty(t *testing.T) {
+	b := newBlog(t, generousLimits())
+	if code := b.env.Run(context.Background(), commands.Request{Args: []string{"comment", goPost}, Author: ada}); code != 1 {
+		t.Fatalf("an empty comment: exit %d, want 1", code)
+	}
+	if cs := b.comments(t); len(cs) != 0 {
+		t.Fatalf("stored %+v", cs)
+	}
+}
