@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"blog/commands"
 	"blog/data"
 	"blog/posts"
 	"blog/ui"
@@ -79,6 +80,7 @@ type Server struct {
 	caches  *ui.Caches
 	hub     *hub
 	uiCfg   ui.Config
+	exec    *commands.Env // what a visitor runs without a terminal
 	metrics *metrics
 	limiter *connLimiter
 	quiet   *quietTrigger // nil when memory is left to the runtime
@@ -144,6 +146,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		Log:       cfg.Log,
 	}
 	s.uiCfg.Newsletter = s.newsletterOrStore()
+	s.exec = s.newCommands()
 	hostKey, err := s.hostKeyOption()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,28 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"blog/internal/termclient"
+)
+
+// Over SSH, a wrong command line exits 2 with the command's usage, and a
+// hostile flag is not echoed back as an escape sequence.
+func TestExecUsageErrorsOverSSH(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for _, c := range []struct{ cmd, want string }{
+		{"ls --bogus", "usage: ssh blog.test ls [--json]"},
+		{"read " + goPost + " --\x1b]52;c;cGF3bmVk\x07", "usage: ssh blog.test read SLUG [--raw]"},
+		{"comments", "usage: ssh blog.test comments SLUG [--json]"},
+	} {
+		out, errOut, code, err := termclient.Exec(ts.addr, newKey(t), c.cmd, nil)
+		if err != nil || code != 2 || out != "" || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "\x1b") {
+			t.Errorf("%q: exit %d, %v, stdout %q, stderr %q; want 2 and %q", c.cmd, code, err, out, errOut, c.want)
+		}
+	}
+	out, _, code, err := termclient.Exec(ts.addr, nil, "read --help", nil)
+	if err != nil || code != 0 || !strings.Contains(out, "usage: ssh blog.test read SLUG [--raw]") {
+		t.Fatalf("read --help: exit %d, %v, %q", code, err, out)
+	}
+}

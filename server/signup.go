@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+
+	"blog/data"
+	"blog/ui"
+)
+
+// newsletterOrStore is the configured sign-up, or one that stores the
+// pending address and mails nothing (servers built without a newsletter,
+// as some tests are). cmd/blog always configures one.
+func (s *Server) newsletterOrStore() ui.Signup {
+	if s.cfg.Newsletter != nil {
+		return countedSignup{Signup: s.cfg.Newsletter, m: s.metrics}
+	}
+	return storeSignup{s.store}
+}
+
+// countedSignup counts accepted sign-ups in blog_subscriptions_total, as
+// the store's own Subscribe does when no newsletter is configured.
+type countedSignup struct {
+	ui.Signup
+	m *metrics
+}
+
+func (c countedSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
+	err := c.Signup.Subscribe(ctx, email, a)
+	if err == nil {
+		c.m.subscriptions.Inc()
+	}
+	return err
+}
+
+type storeSignup struct{ store data.Store }
+
+func (t storeSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
+	_, err := t.store.Subscribe(ctx, email, a)
+	return err
+}
+
+func (t storeSignup) Confirm(ctx context.Context, code string, a data.Author) error {
+	return t.store.Confirm(ctx, code, a)
+}
