@@ -38,7 +38,10 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	if _, _, code, _ := termclient.Exec(ts.addr, nil, "comment "+goPost, strings.NewReader("x")); code != 1 {
 		t.Fatalf("keyless comment: %d", code)
 	}
-	_, body := get(t, ts.http+"/metrics")
+	// The live event of the comment reaches the hub after the writer's
+	// "Comment posted", so wait until the metrics count it before reading
+	// the rest.
+	body := metricsWith(t, ts.http, `blog_live_events_total{kind="added"} 1`)
 	for _, want := range []string{
 		`blog_sessions_open{kind="tui"} 1`,
 		`blog_sessions_total{kind="command"} 1`,
@@ -57,6 +60,20 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		if strings.Contains(body, bad) {
 			t.Errorf("metrics contain %q", bad)
 		}
+	}
+}
+
+// metricsWith reads /metrics until it contains want, and fails after 30
+// seconds.
+func metricsWith(t *testing.T, base, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := get(t, base+"/metrics")
+		if strings.Contains(body, want) || time.Now().After(deadline) {
+			return body
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
