@@ -6,8 +6,6 @@ package data
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -143,31 +141,6 @@ type Store interface {
 	// Ping answers when the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error
-}
-
-// Errors the UI turns into plain words. Use errors.Is / errors.As.
-var (
-	ErrNotFound    = errors.New("not found")
-	ErrBanned      = errors.New("you are not allowed to post here")
-	ErrKeyRequired = errors.New("commenting needs an SSH key")
-	ErrUnavailable = errors.New("the database is unavailable")
-)
-
-// InvalidError says why an input was refused, in words for the visitor.
-type InvalidError struct {
-	Field  string // "comment", "name", "email"
-	Reason string
-}
-
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
-
-// RateLimitError says when the visitor may try again.
-type RateLimitError struct {
-	RetryAfter time.Duration
-}
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("slow down: try again in %s", e.RetryAfter.Round(time.Second))
 }
 
 // RateLimit allows Count actions per Window.

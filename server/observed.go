@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"blog/data"
@@ -15,23 +14,19 @@ type observedStore struct {
 	m *metrics
 }
 
-// observe records one call: its latency, and what kind of failure it was.
+// observe records one call: its latency, and what kind of failure it was,
+// as data.Explain sorts them. A visitor who left before the answer counts
+// as neither a refusal nor a database error.
 func (o observedStore) observe(op, action string, start time.Time, err error) {
 	o.m.dbLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	var inv *data.InvalidError
-	var rl *data.RateLimitError
-	switch {
-	case err == nil, errors.Is(err, data.ErrNotFound):
-	case errors.As(err, &inv):
-		o.m.rejectedInputs.WithLabelValues("invalid_" + inv.Field).Inc()
-	case errors.As(err, &rl):
+	m := data.Explain(err)
+	if m.Refused() {
+		o.m.rejectedInputs.WithLabelValues(m.Reason()).Inc()
+	}
+	if m.Kind == data.RateLimited {
 		o.m.rateLimitHits.WithLabelValues(action).Inc()
-		o.m.rejectedInputs.WithLabelValues("rate_limited").Inc()
-	case errors.Is(err, data.ErrBanned):
-		o.m.rejectedInputs.WithLabelValues("banned").Inc()
-	case errors.Is(err, data.ErrKeyRequired):
-		o.m.rejectedInputs.WithLabelValues("key_required").Inc()
-	default:
+	}
+	if m.Failed() {
 		o.m.dbErrors.WithLabelValues(op).Inc()
 	}
 }
