@@ -56,13 +56,13 @@ func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions)
 	cs, err := queryComments(ctx, s.pool, `SELECT `+commentColumns+` FROM comments
 		WHERE post_slug = $1 AND id > $2 AND ($3 OR NOT hidden) ORDER BY id LIMIT $4`,
 		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
-	return cs, wrap(err)
+	return cs, markUnavailable(err)
 }
 
 // CommentsSince lists every post's comments after afterID, hidden ones too.
 func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
 	cs, err := commentsSince(ctx, s.pool, afterID, data.PageSize(limit))
-	return cs, wrap(err)
+	return cs, markUnavailable(err)
 }
 
 // AllComments is the moderators' view: every post, hidden comments included.
@@ -92,7 +92,7 @@ func queryComments(ctx context.Context, q querier, sql string, args ...any) ([]d
 func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT post_slug, count(*) FROM comments WHERE NOT hidden GROUP BY post_slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	counts := make(map[string]int)
 	var slug string
@@ -102,7 +102,7 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	return counts, nil
 }

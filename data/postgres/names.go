@@ -18,7 +18,7 @@ func (s *Store) Name(ctx context.Context, key string) (string, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
-	return name, wrap(err)
+	return name, markUnavailable(err)
 }
 
 // SetName sanitises name and remembers it for key.
@@ -27,7 +27,7 @@ func (s *Store) SetName(ctx context.Context, key, name string) error {
 	if err != nil {
 		return err
 	}
-	return wrap(setName(ctx, s.pool, key, name, s.now()))
+	return markUnavailable(setName(ctx, s.pool, key, name, s.now()))
 }
 
 // execer is the pool or a transaction.

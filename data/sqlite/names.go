@@ -16,7 +16,7 @@ func (s *Store) Name(ctx context.Context, key string) (string, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return name, wrap(err)
+	return name, markUnavailable(err)
 }
 
 // SetName sanitises name and remembers it for key.
