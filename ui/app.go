@@ -28,7 +28,10 @@ const (
 	opTimeout = 5 * time.Second
 )
 
-// Backend is what the UI needs from storage; data.Store satisfies it.
+// Backend is what the UI needs from storage and nothing more: reading and
+// writing comments (part of data.Comments), leaving the newsletter
+// (data.Subscriptions) and the moderators' actions (part of
+// data.Moderation). data.Store satisfies it.
 type Backend interface {
 	Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error)
 	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)

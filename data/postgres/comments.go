@@ -59,15 +59,11 @@ func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions)
 	return cs, markUnavailable(err)
 }
 
-// CommentsSince lists every post's comments after afterID, hidden ones too.
-func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
-	cs, err := commentsSince(ctx, s.pool, afterID, data.PageSize(limit))
-	return cs, markUnavailable(err)
-}
-
-// AllComments is the moderators' view: every post, hidden comments included.
+// AllComments is the moderators' view: every post's comments after
+// opt.AfterID, hidden ones included.
 func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
-	return s.CommentsSince(ctx, opt.AfterID, opt.Limit)
+	cs, err := commentsSince(ctx, s.pool, opt.AfterID, data.PageSize(opt.Limit))
+	return cs, markUnavailable(err)
 }
 
 func commentsSince(ctx context.Context, q querier, afterID int64, limit int) ([]data.Comment, error) {

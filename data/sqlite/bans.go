@@ -25,7 +25,9 @@ func banned(ctx context.Context, q rowQuerier, a data.Author, now time.Time) (bo
 	return found, err
 }
 
-// Banned reports whether a's key or IP is banned now.
+// Banned reports whether a's key or IP is banned now. It is not part of
+// data.Store (writes check bans themselves); the conformance suite and
+// tools use it.
 func (s *Store) Banned(ctx context.Context, a data.Author) (bool, error) {
 	found, err := banned(ctx, s.read, a, s.now())
 	return found, markUnavailable(err)

@@ -49,15 +49,11 @@ func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions)
 		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
 }
 
-// CommentsSince lists every post's comments after afterID, hidden ones too.
-func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
-	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
-		WHERE id > ? ORDER BY id LIMIT ?`, afterID, data.PageSize(limit))
-}
-
-// AllComments is the moderators' view: every post, hidden comments included.
+// AllComments is the moderators' view: every post's comments after
+// opt.AfterID, hidden ones included.
 func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
-	return s.CommentsSince(ctx, opt.AfterID, opt.Limit)
+	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
+		WHERE id > ? ORDER BY id LIMIT ?`, opt.AfterID, data.PageSize(opt.Limit))
 }
 
 func (s *Store) queryComments(ctx context.Context, query string, args ...any) ([]data.Comment, error) {
