@@ -35,7 +35,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // posts; store is the same store, for the test to look into.
 type blog struct {
 	env   *commands.Env
-	store data.Store
+	store *sqlite.Store
 	stop  chan struct{}
 }
 

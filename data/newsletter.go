@@ -97,20 +97,11 @@ type PostStatus struct {
 	Cancelled   int // the address left or bounced before its turn
 }
 
-// Newsletter is the part of the Store that signs readers up and delivers
-// posts. Every decision lives in the database so that it holds across
-// replicas.
+// Newsletter is the part of the Store behind the mails: the links they
+// carry, the operator's list of addresses, and the delivery of posts.
+// Every decision lives in the database so that it holds across replicas.
+// Visitors sign up through Subscriptions.
 type Newsletter interface {
-	// Subscribe normalises email and starts a double opt-in: a new,
-	// expired or unsubscribed address becomes pending with a fresh code and
-	// token (returned once, stored hashed). It answers alike for new,
-	// pending and confirmed addresses (no enumeration); the Confirmation is
-	// Due only when a mail should go out, at most once per address per
-	// Options.ConfirmMailWindow.
-	Subscribe(ctx context.Context, email string, a Author) (Confirmation, error)
-	// Confirm confirms the pending subscription whose mailed code this is.
-	// A wrong or expired code is ErrNotFound. Attempts are rate limited.
-	Confirm(ctx context.Context, code string, a Author) error
 	// ConfirmToken confirms by the link's token; ErrNotFound if unknown or expired.
 	ConfirmToken(ctx context.Context, token string) error
 	// UnsubscribeToken unsubscribes the address a sent mail's link names;
@@ -123,6 +114,8 @@ type Newsletter interface {
 	// confirmed (already confirmed ones are left alone). It returns how many
 	// changed.
 	ImportSubscribers(ctx context.Context, emails []string) (int, error)
+	// Subscribers lists every address with its status, oldest first.
+	Subscribers(ctx context.Context) ([]Subscriber, error)
 
 	// PublishPosts records posts that readers can now see. The very first
 	// call on a database only notes them (they existed before the

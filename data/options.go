@@ -50,7 +50,7 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Page sizes for ListOptions.Limit and CommentsSince.
+// Page sizes for ListOptions.Limit.
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 500

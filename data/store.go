@@ -6,8 +6,6 @@ package data
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -91,83 +89,98 @@ type ListOptions struct {
 	IncludeHidden bool  // admins see hidden comments
 }
 
-// Store is everything the blog keeps. Implementations are safe for
-// concurrent use and share one bounded connection pool among all sessions.
+// Store is everything the blog keeps, composed of the parts below so that
+// each user of storage can name only the part it needs. Implementations are
+// safe for concurrent use and share one bounded connection pool among all
+// sessions.
 type Store interface {
-	// AddComment sanitises, validates, checks bans and rate limits, stores the
-	// comment and announces it to every replica (CommentAdded).
-	AddComment(ctx context.Context, c NewComment) (Comment, error)
-	// Comments lists one post's comments oldest first.
-	Comments(ctx context.Context, slug string, opt ListOptions) ([]Comment, error)
-	// CommentsSince lists comments on any post with ID > afterID, oldest first.
-	CommentsSince(ctx context.Context, afterID int64, limit int) ([]Comment, error)
-	// CommentCounts returns visible comment counts per post slug.
-	CommentCounts(ctx context.Context) (map[string]int, error)
-	// DeleteOwnComment deletes a comment if it was written by key; otherwise ErrNotFound.
-	DeleteOwnComment(ctx context.Context, id int64, key string) error
-
-	// Moderation (admins and operator commands).
-	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
-	DeleteComment(ctx context.Context, id int64, by string) error
-	AllComments(ctx context.Context, opt ListOptions) ([]Comment, error)
-	Ban(ctx context.Context, b Ban) error
-	Unban(ctx context.Context, target string) error
-	Bans(ctx context.Context) ([]Ban, error)
-	// Banned reports whether the key or the IP of a is banned now.
-	Banned(ctx context.Context, a Author) (bool, error)
-
-	// Names remembered per key.
-	Name(ctx context.Context, key string) (string, error) // "" when none
-	SetName(ctx context.Context, key, name string) error
-
-	// Newsletter: double opt-in sign-up and the delivery outbox.
+	Comments
+	Subscriptions
+	Moderation
 	Newsletter
-	// Unsubscribe unsubscribes email if it was subscribed by the same key.
-	// It returns nil also when there was nothing to do (no enumeration).
-	// Keyless visitors unsubscribe by the link in every mail.
-	Unsubscribe(ctx context.Context, email string, a Author) error
-	// Subscribers lists every address with its status, oldest first.
-	Subscribers(ctx context.Context) ([]Subscriber, error)
-
-	// Reset deletes all comments, subscriptions, names, rate-limit records
-	// and announces Resync. DeleteCommentsBefore deletes old comments.
-	Reset(ctx context.Context) error
-	DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, error)
-	// TryLock runs fn only if no other replica holds the named job lock;
-	// ran reports whether fn ran.
-	TryLock(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
-
-	// Events delivers live changes from every replica until ctx ends. One
-	// consumer per process (the server's hub) is expected.
-	Events(ctx context.Context) <-chan Event
+	Jobs
+	Events
 	// Ping answers when the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error
 }
 
-// Errors the UI turns into plain words. Use errors.Is / errors.As.
-var (
-	ErrNotFound    = errors.New("not found")
-	ErrBanned      = errors.New("you are not allowed to post here")
-	ErrKeyRequired = errors.New("commenting needs an SSH key")
-	ErrUnavailable = errors.New("the database is unavailable")
-)
-
-// InvalidError says why an input was refused, in words for the visitor.
-type InvalidError struct {
-	Field  string // "comment", "name", "email"
-	Reason string
+// Comments is what visitors do with comments: read them, write them,
+// delete their own, and the name remembered for their key.
+type Comments interface {
+	// AddComment sanitises, validates, checks bans and rate limits, stores
+	// the comment and announces it to every replica (CommentAdded). A
+	// name given with it is remembered for the author's key.
+	AddComment(ctx context.Context, c NewComment) (Comment, error)
+	// Comments lists one post's comments oldest first.
+	Comments(ctx context.Context, slug string, opt ListOptions) ([]Comment, error)
+	// CommentCounts returns visible comment counts per post slug.
+	CommentCounts(ctx context.Context) (map[string]int, error)
+	// DeleteOwnComment deletes a comment if it was written by key;
+	// otherwise it answers ErrNotFound.
+	DeleteOwnComment(ctx context.Context, id int64, key string) error
+	// Name is the name last remembered for key, "" when there is none.
+	Name(ctx context.Context, key string) (string, error)
 }
 
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
-
-// RateLimitError says when the visitor may try again.
-type RateLimitError struct {
-	RetryAfter time.Duration
+// Subscriptions is what visitors do with the newsletter: sign up (double
+// opt-in), confirm with the mailed code, and leave.
+type Subscriptions interface {
+	// Subscribe normalises email and starts a double opt-in: a new,
+	// expired or unsubscribed address becomes pending with a fresh code and
+	// token (returned once, stored hashed). It answers alike for new,
+	// pending and confirmed addresses (no enumeration); the Confirmation is
+	// Due only when a mail should go out, at most once per address per
+	// Options.ConfirmMailWindow.
+	Subscribe(ctx context.Context, email string, a Author) (Confirmation, error)
+	// Confirm confirms the pending subscription whose mailed code this is.
+	// A wrong or expired code is ErrNotFound. Attempts are rate limited.
+	Confirm(ctx context.Context, code string, a Author) error
+	// Unsubscribe unsubscribes email if it was subscribed by the same key.
+	// It returns nil also when there was nothing to do (no enumeration).
+	// Keyless visitors unsubscribe by the link in every mail.
+	Unsubscribe(ctx context.Context, email string, a Author) error
 }
 
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("slow down: try again in %s", e.RetryAfter.Round(time.Second))
+// Moderation is what moderators (in the interface) and the operator's
+// commands do.
+type Moderation interface {
+	// SetHidden hides a comment from readers, or shows it again, and
+	// announces it (CommentChanged); ErrNotFound if there is no such comment.
+	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
+	// DeleteComment deletes a comment and announces it; ErrNotFound if
+	// there is no such comment.
+	DeleteComment(ctx context.Context, id int64, by string) error
+	// AllComments lists every post's comments with ID > opt.AfterID, oldest
+	// first, hidden ones always included.
+	AllComments(ctx context.Context, opt ListOptions) ([]Comment, error)
+	// Ban bars a key or an IP from writing; of two bans of one target the
+	// stronger stays.
+	Ban(ctx context.Context, b Ban) error
+	// Unban lifts a ban; ErrNotFound if there is none.
+	Unban(ctx context.Context, target string) error
+	// Bans lists the bans in force.
+	Bans(ctx context.Context) ([]Ban, error)
+}
+
+// Jobs is what the scheduled jobs do.
+type Jobs interface {
+	// Reset deletes all comments, subscriptions, names and rate-limit
+	// records, and announces Resync.
+	Reset(ctx context.Context) error
+	// DeleteCommentsBefore deletes the comments written before t and
+	// returns how many.
+	DeleteCommentsBefore(ctx context.Context, t time.Time) (int64, error)
+	// TryLock runs fn only if no other replica holds the named job lock;
+	// ran reports whether fn ran.
+	TryLock(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
+}
+
+// Events is the live feed of changes.
+type Events interface {
+	// Events delivers live changes from every replica until ctx ends. One
+	// consumer per process (the server's hub) is expected.
+	Events(ctx context.Context) <-chan Event
 }
 
 // RateLimit allows Count actions per Window.

@@ -231,7 +231,8 @@ func TestReadyzFloodPingsOnceASecond(t *testing.T) {
 func TestExecCommentUsesRememberedName(t *testing.T) {
 	ts := startServer(t, serverOpts{})
 	key := newKey(t)
-	if err := ts.store.SetName(context.Background(), sshFingerprint(key), "Ada"); err != nil {
+	// The default test store is SQLite, whose SetName is outside data.Store.
+	if err := ts.store.(*sqlite.Store).SetName(context.Background(), sshFingerprint(key), "Ada"); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code, err := termclient.Exec(ts.addr, key, "comment "+goPost, strings.NewReader("Named by memory"))

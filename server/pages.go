@@ -24,7 +24,7 @@ const DefaultCommentsBudget = 32 << 20
 // comments, go to the store. The threads kept are bounded in bytes; the
 // least recently read go first.
 type threads struct {
-	data.Store
+	visitorStore
 
 	mu      sync.Mutex
 	posts   *lru.Cache[string, *thread]
@@ -53,11 +53,11 @@ func newThread(cs []data.Comment, complete bool) *thread {
 
 // newThreads keeps threads of s within budget bytes (zero or less:
 // DefaultCommentsBudget).
-func newThreads(s data.Store, budget int64) *threads {
+func newThreads(s visitorStore, budget int64) *threads {
 	if budget <= 0 {
 		budget = DefaultCommentsBudget
 	}
-	return &threads{Store: s, posts: lru.New(budget, func(_ string, t *thread) int64 { return t.bytes })}
+	return &threads{visitorStore: s, posts: lru.New(budget, func(_ string, t *thread) int64 { return t.bytes })}
 }
 
 // size is the estimated bytes and the number of threads kept.
@@ -95,14 +95,14 @@ func (f *threads) CachedComments(slug string, opt data.ListOptions) ([]data.Comm
 
 func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
 	if opt.IncludeHidden {
-		return f.Store.Comments(ctx, slug, opt)
+		return f.visitorStore.Comments(ctx, slug, opt)
 	}
 	f.mu.Lock()
 	t, ok := f.posts.Get(slug)
 	v := f.version
 	f.mu.Unlock()
 	if !ok {
-		cs, err := f.Store.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
+		cs, err := f.visitorStore.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +117,7 @@ func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOption
 	if ok {
 		return page, nil
 	}
-	return f.Store.Comments(ctx, slug, opt) // past the comments kept
+	return f.visitorStore.Comments(ctx, slug, opt) // past the comments kept
 }
 
 // apply brings the cache up to date with a live event.

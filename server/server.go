@@ -74,7 +74,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	store   data.Store
+	store   visitorStore
 	posts   *posts.Library
 	render  *render.Cache
 	caches  *ui.Caches
@@ -119,7 +119,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := newThreads(observedStore{Store: store, m: s.metrics}, cfg.Caches.Comments)
+	shared := newThreads(observedStore{visitorStore: store, m: s.metrics}, cfg.Caches.Comments)
 	s.store = shared
 	s.metrics.reg.MustRegister(newCacheCollector(func() []cacheSize { return s.cacheSizes(shared) }))
 	s.hub = newHub(store, s.metrics, cfg.Log)

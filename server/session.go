@@ -111,6 +111,7 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		Width:  pty.Window.Width,
 		Height: pty.Window.Height,
 	}
+	us.Context = ctx // a disconnect cancels the session's storage calls
 	if cmd := sess.Command(); len(cmd) == 2 {
 		us.Slug = cmd[1]
 	}

@@ -32,7 +32,7 @@ func (c countedSignup) Subscribe(ctx context.Context, email string, a data.Autho
 	return err
 }
 
-type storeSignup struct{ store data.Store }
+type storeSignup struct{ store data.Subscriptions }
 
 func (t storeSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
 	_, err := t.store.Subscribe(ctx, email, a)

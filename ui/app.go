@@ -28,7 +28,10 @@ const (
 	opTimeout = 5 * time.Second
 )
 
-// Backend is what the UI needs from storage; data.Store satisfies it.
+// Backend is what the UI needs from storage and nothing more: reading and
+// writing comments (part of data.Comments), leaving the newsletter
+// (data.Subscriptions) and the moderators' actions (part of
+// data.Moderation). data.Store satisfies it.
 type Backend interface {
 	Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error)
 	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)
@@ -80,11 +83,14 @@ type Config struct {
 
 // Session is what one visitor brings.
 type Session struct {
-	Author data.Author
-	Admin  bool
-	Look   Look
-	Width  int
-	Height int
+	// Context ends when the visitor disconnects, and with it every storage
+	// call the session has under way. Nil means context.Background().
+	Context context.Context
+	Author  data.Author
+	Admin   bool
+	Look    Look
+	Width   int
+	Height  int
 	// Slug, when set, opens that post first (ssh -t host read SLUG).
 	Slug string
 }
@@ -338,10 +344,16 @@ func (m *Model) footer(k helpKeys) string {
 	return " " + status + "\n " + m.shortHelp(k.short)
 }
 
-// run wraps a storage call in a bounded context, off the update loop.
+// run makes a storage call off the update loop, bounded by opTimeout and
+// by the session: a visitor who disconnects cancels the calls still
+// running for them.
 func (m *Model) run(f func(ctx context.Context) tea.Msg) tea.Cmd {
+	parent := m.sess.Context
+	if parent == nil {
+		parent = context.Background()
+	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		ctx, cancel := context.WithTimeout(parent, opTimeout)
 		defer cancel()
 		return f(ctx)
 	}

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -294,7 +293,7 @@ func (m *Model) posted(msg postedMsg) tea.Cmd {
 	if msg.err != nil {
 		text := "Couldn't post: " + friendly(msg.err)
 		var retry tea.Cmd
-		if errors.Is(msg.err, data.ErrUnavailable) || errors.Is(msg.err, context.DeadlineExceeded) {
+		if data.Explain(msg.err).Kind == data.Unavailable {
 			if c != nil && c.attempt <= maxRetries {
 				delay := time.Duration(c.attempt) * 2 * time.Second
 				text = "Couldn't save: the database isn't answering. Your text is kept; retrying in " + delay.String() + "."
@@ -364,21 +363,6 @@ func indent(s string) string {
 	return " " + strings.ReplaceAll(s, "\n", "\n ")
 }
 
-// friendly turns a storage error into words for the visitor.
-func friendly(err error) string {
-	var inv *data.InvalidError
-	var rl *data.RateLimitError
-	switch {
-	case errors.As(err, &inv):
-		return "the " + inv.Field + " " + inv.Reason + "."
-	case errors.As(err, &rl):
-		return "you're going a bit fast. Try again in " + rl.RetryAfter.Round(time.Second).String() + "."
-	case errors.Is(err, data.ErrBanned):
-		return "this key or address may not post here for now."
-	case errors.Is(err, data.ErrKeyRequired):
-		return "this needs an SSH key: run ssh-keygen -t ed25519, then ssh again."
-	case errors.Is(err, data.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return "the database isn't answering right now."
-	}
-	return "something went wrong on our side."
-}
+// friendly words a storage error for the visitor, as data.Explain does
+// for every part of the blog.
+func friendly(err error) string { return data.Explain(err).Sentence }

@@ -24,10 +24,12 @@ func banned(ctx context.Context, q rowQuerier, a data.Author, now time.Time) (bo
 	return found, err
 }
 
-// Banned reports whether a's key or IP is banned now.
+// Banned reports whether a's key or IP is banned now. It is not part of
+// data.Store (writes check bans themselves); the conformance suite and
+// tools use it.
 func (s *Store) Banned(ctx context.Context, a data.Author) (bool, error) {
 	found, err := banned(ctx, s.pool, a, s.now())
-	return found, wrap(err)
+	return found, markUnavailable(err)
 }
 
 // Ban bars b.Target until b.Until (for ever when Until is zero). Of two
@@ -49,7 +51,7 @@ func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 		WHERE bans.until IS NOT NULL AND (excluded.until IS NULL OR excluded.until > bans.until)`,
 		b.Target, until, b.CreatedBy, s.now())
 	if err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
 	if tag.RowsAffected() > 0 {
 		s.opt.Logger.Info("ban set", "target", b.Target, "until", b.Until, "by", b.CreatedBy)
@@ -63,7 +65,7 @@ func (s *Store) Ban(ctx context.Context, b data.Ban) error {
 func (s *Store) Unban(ctx context.Context, target string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM bans WHERE target = $1`, target)
 	if err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return data.ErrNotFound
@@ -77,7 +79,7 @@ func (s *Store) Bans(ctx context.Context) ([]data.Ban, error) {
 	rows, err := s.pool.Query(ctx, `SELECT target, until, created_by, created_at FROM bans
 		WHERE until IS NULL OR until > $1 ORDER BY created_at, target`, s.now())
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	bans, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Ban, error) {
 		var b data.Ban
@@ -89,5 +91,5 @@ func (s *Store) Bans(ctx context.Context) ([]data.Ban, error) {
 		b.CreatedAt = b.CreatedAt.UTC()
 		return b, err
 	})
-	return bans, wrap(err)
+	return bans, markUnavailable(err)
 }

@@ -56,18 +56,14 @@ func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions)
 	cs, err := queryComments(ctx, s.pool, `SELECT `+commentColumns+` FROM comments
 		WHERE post_slug = $1 AND id > $2 AND ($3 OR NOT hidden) ORDER BY id LIMIT $4`,
 		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
-	return cs, wrap(err)
+	return cs, markUnavailable(err)
 }
 
-// CommentsSince lists every post's comments after afterID, hidden ones too.
-func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
-	cs, err := commentsSince(ctx, s.pool, afterID, data.PageSize(limit))
-	return cs, wrap(err)
-}
-
-// AllComments is the moderators' view: every post, hidden comments included.
+// AllComments is the moderators' view: every post's comments after
+// opt.AfterID, hidden ones included.
 func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
-	return s.CommentsSince(ctx, opt.AfterID, opt.Limit)
+	cs, err := commentsSince(ctx, s.pool, opt.AfterID, data.PageSize(opt.Limit))
+	return cs, markUnavailable(err)
 }
 
 func commentsSince(ctx context.Context, q querier, afterID int64, limit int) ([]data.Comment, error) {
@@ -92,7 +88,7 @@ func queryComments(ctx context.Context, q querier, sql string, args ...any) ([]d
 func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT post_slug, count(*) FROM comments WHERE NOT hidden GROUP BY post_slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	counts := make(map[string]int)
 	var slug string
@@ -102,7 +98,7 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	return counts, nil
 }

@@ -13,13 +13,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// wrap marks errors that mean "the database cannot be reached or is going
-// away" with data.ErrUnavailable, so callers can tell them from bad input.
-func wrap(err error) error {
+// markUnavailable marks errors that mean "the database cannot be reached
+// or is going away" with data.ErrUnavailable, so callers can tell them from
+// bad input.
+func markUnavailable(err error) error {
 	if err == nil || errors.Is(err, data.ErrUnavailable) || !unavailable(err) {
 		return err
 	}
-	return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
+	// Both are wrapped, so errors.As still reaches the driver's error.
+	return fmt.Errorf("%w: %w", data.ErrUnavailable, err)
 }
 
 func unavailable(err error) bool {

@@ -23,13 +23,13 @@ func jobLockID(name string) int32 {
 func (s *Store) TryLock(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return false, wrap(err)
+		return false, markUnavailable(err)
 	}
 	id := jobLockID(name)
 	var locked bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, jobLockSpace, id).Scan(&locked); err != nil || !locked {
 		conn.Release()
-		return false, wrap(err)
+		return false, markUnavailable(err)
 	}
 	defer func() {
 		// Unlock even if ctx is over. A connection that cannot unlock must

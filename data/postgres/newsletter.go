@@ -199,7 +199,7 @@ func (s *Store) NewsletterStatus(ctx context.Context) ([]data.PostStatus, error)
 		FROM newsletter_posts p LEFT JOIN deliveries d ON d.post_slug = p.slug
 		GROUP BY p.slug ORDER BY p.published_at DESC, p.slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.PostStatus, error) {
 		var st data.PostStatus
@@ -207,5 +207,5 @@ func (s *Store) NewsletterStatus(ctx context.Context) ([]data.PostStatus, error)
 		st.PublishedAt = st.PublishedAt.UTC()
 		return st, err
 	})
-	return out, wrap(err)
+	return out, markUnavailable(err)
 }

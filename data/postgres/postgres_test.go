@@ -27,7 +27,7 @@ func open(t testing.TB, url string, opt data.Options) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	pgtest.AdminURL(t)
-	storetest.Run(t, func(t *testing.T, opt data.Options) data.Store {
+	storetest.Run(t, func(t *testing.T, opt data.Options) storetest.Store {
 		return open(t, pgtest.NewDatabase(t), opt)
 	})
 }

@@ -56,7 +56,7 @@ func Open(ctx context.Context, url string, opt data.Options) (*Store, error) {
 	s := &Store{pool: pool, opt: opt, feed: feed.New(), listenerDone: make(chan struct{})}
 	if err := s.start(ctx, cfg.ConnConfig); err != nil {
 		pool.Close()
-		return nil, wrap(fmt.Errorf("postgres: open: %w", err))
+		return nil, markUnavailable(fmt.Errorf("postgres: open: %w", err))
 	}
 	return s, nil
 }
@@ -88,7 +88,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	var version int64
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version`).Scan(&version)
 	if err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
 	if version < s.version {
 		return fmt.Errorf("%w: schema version %d, want %d", data.ErrUnavailable, version, s.version)
@@ -122,7 +122,7 @@ func (s *Store) now() time.Time {
 
 // inTx runs fn in one transaction and marks connection failures.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return wrap(pgx.BeginFunc(ctx, s.pool, fn))
+	return markUnavailable(pgx.BeginFunc(ctx, s.pool, fn))
 }
 
 // notFound turns "no row" into data.ErrNotFound.

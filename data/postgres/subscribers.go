@@ -98,7 +98,7 @@ func (s *Store) ConfirmToken(ctx context.Context, token string) error {
 		WHERE token_hash = $1 AND (status = 'confirmed' OR status = 'pending' AND confirm_expires_at > $2)`,
 		data.SecretHash(token), now)
 	if err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return data.ErrNotFound
@@ -195,7 +195,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, emails []string) (int, er
 func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 	rows, err := s.pool.Query(ctx, `SELECT email, created_at, status, confirmed_at FROM subscribers ORDER BY created_at, id`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Subscriber, error) {
 		var sub data.Subscriber
@@ -207,12 +207,12 @@ func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 		}
 		return sub, err
 	})
-	return subs, wrap(err)
+	return subs, markUnavailable(err)
 }
 
 // ForgetExpired deletes expired pending sign-ups. Pending rows from before
 // double opt-in (no expiry) stay for the operator to import.
 func (s *Store) ForgetExpired(ctx context.Context) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM subscribers WHERE status = 'pending' AND confirm_expires_at < $1`, s.now())
-	return tag.RowsAffected(), wrap(err)
+	return tag.RowsAffected(), markUnavailable(err)
 }

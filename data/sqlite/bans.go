@@ -25,10 +25,12 @@ func banned(ctx context.Context, q rowQuerier, a data.Author, now time.Time) (bo
 	return found, err
 }
 
-// Banned reports whether a's key or IP is banned now.
+// Banned reports whether a's key or IP is banned now. It is not part of
+// data.Store (writes check bans themselves); the conformance suite and
+// tools use it.
 func (s *Store) Banned(ctx context.Context, a data.Author) (bool, error) {
 	found, err := banned(ctx, s.read, a, s.now())
-	return found, wrap(err)
+	return found, markUnavailable(err)
 }
 
 // Ban bars b.Target until b.Until (for ever when Until is zero). Of two
@@ -90,7 +92,7 @@ func (s *Store) Bans(ctx context.Context) ([]data.Ban, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT target, until, created_by, created_at FROM bans
 		WHERE until IS NULL OR until > ? ORDER BY created_at, target`, micros(s.now()))
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	defer rows.Close()
 	var out []data.Ban
@@ -99,7 +101,7 @@ func (s *Store) Bans(ctx context.Context) ([]data.Ban, error) {
 		var until sql.NullInt64
 		var created int64
 		if err := rows.Scan(&b.Target, &until, &b.CreatedBy, &created); err != nil {
-			return nil, wrap(err)
+			return nil, markUnavailable(err)
 		}
 		if until.Valid {
 			b.Until = fromMicros(until.Int64)
@@ -107,5 +109,5 @@ func (s *Store) Bans(ctx context.Context) ([]data.Ban, error) {
 		b.CreatedAt = fromMicros(created)
 		out = append(out, b)
 	}
-	return out, wrap(rows.Err())
+	return out, markUnavailable(rows.Err())
 }

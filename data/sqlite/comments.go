@@ -49,21 +49,17 @@ func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions)
 		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
 }
 
-// CommentsSince lists every post's comments after afterID, hidden ones too.
-func (s *Store) CommentsSince(ctx context.Context, afterID int64, limit int) ([]data.Comment, error) {
-	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
-		WHERE id > ? ORDER BY id LIMIT ?`, afterID, data.PageSize(limit))
-}
-
-// AllComments is the moderators' view: every post, hidden comments included.
+// AllComments is the moderators' view: every post's comments after
+// opt.AfterID, hidden ones included.
 func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
-	return s.CommentsSince(ctx, opt.AfterID, opt.Limit)
+	return s.queryComments(ctx, `SELECT `+commentColumns+` FROM comments
+		WHERE id > ? ORDER BY id LIMIT ?`, opt.AfterID, data.PageSize(opt.Limit))
 }
 
 func (s *Store) queryComments(ctx context.Context, query string, args ...any) ([]data.Comment, error) {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	defer rows.Close()
 	var out []data.Comment
@@ -71,12 +67,12 @@ func (s *Store) queryComments(ctx context.Context, query string, args ...any) ([
 		var c data.Comment
 		var at int64
 		if err := rows.Scan(&c.ID, &c.PostSlug, &c.AuthorName, &c.AuthorKey, &c.Body, &at, &c.Hidden); err != nil {
-			return nil, wrap(err)
+			return nil, markUnavailable(err)
 		}
 		c.CreatedAt = fromMicros(at)
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err())
+	return out, markUnavailable(rows.Err())
 }
 
 // CommentCounts counts visible comments per post.
@@ -84,7 +80,7 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT post_slug, count(*) FROM comments WHERE NOT hidden GROUP BY post_slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	defer rows.Close()
 	counts := make(map[string]int)
@@ -92,11 +88,11 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 		var slug string
 		var n int
 		if err := rows.Scan(&slug, &n); err != nil {
-			return nil, wrap(err)
+			return nil, markUnavailable(err)
 		}
 		counts[slug] = n
 	}
-	return counts, wrap(rows.Err())
+	return counts, markUnavailable(rows.Err())
 }
 
 // DeleteOwnComment deletes comment id if key wrote it.

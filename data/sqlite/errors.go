@@ -11,14 +11,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// wrap marks errors that mean "the database cannot be used right now" (a
-// lock held too long, a missing or broken file, a full disk, a timeout) with
-// data.ErrUnavailable, so callers can tell them from bad input.
-func wrap(err error) error {
+// markUnavailable marks errors that mean "the database cannot be used right
+// now" (a lock held too long, a missing or broken file, a full disk, a
+// timeout) with data.ErrUnavailable, so callers can tell them from bad input.
+func markUnavailable(err error) error {
 	if err == nil || !unavailable(err) {
 		return err
 	}
-	return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
+	// Both are wrapped, so errors.As still reaches the driver's error.
+	return fmt.Errorf("%w: %w", data.ErrUnavailable, err)
 }
 
 func unavailable(err error) bool {

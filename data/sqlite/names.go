@@ -16,10 +16,12 @@ func (s *Store) Name(ctx context.Context, key string) (string, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return name, wrap(err)
+	return name, markUnavailable(err)
 }
 
-// SetName sanitises name and remembers it for key.
+// SetName sanitises name and remembers it for key. It is not part of
+// data.Store (AddComment remembers the name a comment is posted under);
+// the conformance suite and tests use it.
 func (s *Store) SetName(ctx context.Context, key, name string) error {
 	name, err := input.Name(key, name)
 	if err != nil {

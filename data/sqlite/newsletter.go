@@ -221,7 +221,7 @@ func (s *Store) NewsletterStatus(ctx context.Context) ([]data.PostStatus, error)
 		FROM newsletter_posts p LEFT JOIN deliveries d ON d.post_slug = p.slug
 		GROUP BY p.slug ORDER BY p.published_at DESC, p.slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	defer rows.Close()
 	var out []data.PostStatus
@@ -229,10 +229,10 @@ func (s *Store) NewsletterStatus(ctx context.Context) ([]data.PostStatus, error)
 		var st data.PostStatus
 		var at int64
 		if err := rows.Scan(&st.Slug, &st.Title, &at, &st.Baseline, &st.Queued, &st.Sent, &st.Failed, &st.Cancelled); err != nil {
-			return nil, wrap(err)
+			return nil, markUnavailable(err)
 		}
 		st.PublishedAt = fromMicros(at)
 		out = append(out, st)
 	}
-	return out, wrap(rows.Err())
+	return out, markUnavailable(rows.Err())
 }

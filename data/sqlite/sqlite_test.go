@@ -16,7 +16,7 @@ func open(t testing.TB, opt data.Options) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, opt data.Options) data.Store { return open(t, opt) })
+	storetest.Run(t, func(t *testing.T, opt data.Options) storetest.Store { return open(t, opt) })
 }
 
 // Two Stores on one file stand for two processes: a second server, or an

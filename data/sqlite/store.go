@@ -53,7 +53,7 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 	}
 	opt = opt.WithDefaults()
 	if err := createPrivate(path); err != nil {
-		return nil, wrap(fmt.Errorf("sqlite: %w", err))
+		return nil, markUnavailable(fmt.Errorf("sqlite: %w", err))
 	}
 	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 	s := &Store{write: write, opt: opt, feed: feed.New()}
 	if err := migrate(ctx, write, opt); err != nil {
 		write.Close()
-		return nil, wrap(fmt.Errorf("sqlite: migrate %s: %w", path, err))
+		return nil, markUnavailable(fmt.Errorf("sqlite: migrate %s: %w", path, err))
 	}
 	s.read, err = sql.Open("sqlite", path+"?"+pragmas+"&_query_only=1")
 	if err != nil {
@@ -74,12 +74,12 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 	if err := s.read.PingContext(ctx); err != nil {
 		s.read.Close()
 		write.Close()
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	if err := s.startWatch(ctx, path); err != nil {
 		s.read.Close()
 		write.Close()
-		return nil, wrap(fmt.Errorf("sqlite: watch %s: %w", path, err))
+		return nil, markUnavailable(fmt.Errorf("sqlite: watch %s: %w", path, err))
 	}
 	return s, nil
 }
@@ -128,9 +128,9 @@ func (s *Store) startWatch(ctx context.Context, path string) error {
 // Ping answers when both pools reach the file.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
-	return wrap(s.read.PingContext(ctx))
+	return markUnavailable(s.read.PingContext(ctx))
 }
 
 // Close ends every Events channel and closes the database. It is safe to call
@@ -177,11 +177,11 @@ func (s *Store) changeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := fn(tx); err != nil {
-		return wrap(err)
+		return markUnavailable(err)
 	}
-	return wrap(tx.Commit())
+	return markUnavailable(tx.Commit())
 }

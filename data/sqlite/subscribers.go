@@ -209,7 +209,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, emails []string) (int, er
 func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT email, created_at, status, confirmed_at FROM subscribers ORDER BY created_at, id`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, markUnavailable(err)
 	}
 	defer rows.Close()
 	var out []data.Subscriber
@@ -218,7 +218,7 @@ func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 		var at int64
 		var confirmed sql.NullInt64
 		if err := rows.Scan(&sub.Email, &at, &sub.Status, &confirmed); err != nil {
-			return nil, wrap(err)
+			return nil, markUnavailable(err)
 		}
 		sub.CreatedAt = fromMicros(at)
 		if confirmed.Valid {
@@ -226,7 +226,7 @@ func (s *Store) Subscribers(ctx context.Context) ([]data.Subscriber, error) {
 		}
 		out = append(out, sub)
 	}
-	return out, wrap(rows.Err())
+	return out, markUnavailable(rows.Err())
 }
 
 // ForgetExpired deletes expired pending sign-ups. Pending rows from before

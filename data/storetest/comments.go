@@ -143,7 +143,7 @@ func testPaging(t *testing.T, open Opener) {
 	}
 }
 
-func testCommentsSince(t *testing.T, open Opener) {
+func testAllCommentsAfter(t *testing.T, open Opener) {
 	s := newEnv(t, open, noLimits())
 	c1 := add(t, s, "a", "1", author("1"))
 	c2 := add(t, s, "b", "2", author("1"))
@@ -151,15 +151,15 @@ func testCommentsSince(t *testing.T, open Opener) {
 	if err := s.SetHidden(t.Context(), c2.ID, true, "SHA256:admin"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.CommentsSince(t.Context(), c1.ID, 0)
+	got, err := s.AllComments(t.Context(), data.ListOptions{AfterID: c1.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(ids(got), []int64{c2.ID, c3.ID}) || !got[0].Hidden || got[1].Hidden {
-		t.Fatalf("CommentsSince(%d) = %+v, want c2 (hidden) and c3", c1.ID, got)
+		t.Fatalf("AllComments(after %d) = %+v, want c2 (hidden) and c3", c1.ID, got)
 	}
-	if got, err := s.CommentsSince(t.Context(), 0, 1); err != nil || !slices.Equal(ids(got), []int64{c1.ID}) {
-		t.Fatalf("CommentsSince(0, limit 1) = %v, %v", ids(got), err)
+	if got, err := s.AllComments(t.Context(), data.ListOptions{Limit: 1}); err != nil || !slices.Equal(ids(got), []int64{c1.ID}) {
+		t.Fatalf("AllComments(limit 1) = %v, %v", ids(got), err)
 	}
 }
 
