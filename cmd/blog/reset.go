@@ -1,23 +1,36 @@
 package main
 
 import (
-	"context"
 	"fmt"
+
+	"blog/data"
+
+	"github.com/spf13/cobra"
 )
 
 const resetHelp = `blog reset --yes: delete every comment, subscription and remembered name,
 and the rate-limit records; bans are kept. Readers' screens reload. Without
 --yes it only says what it would delete.`
 
-func (c *cli) reset(ctx context.Context, args []string) error {
+func (c *cli) resetCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("reset", resetHelp, &cfg, quietFlags)
-	yes := fs.Bool("yes", false, "really delete")
-	store, err := c.openNoArgs(ctx, fs, &cfg, args)
-	if err != nil {
-		return err
+	var yes bool
+	cmd := c.command("reset", resetHelp, &cfg, quietFlags)
+	cmd.Flags().BoolVar(&yes, "yes", false, "really delete")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		store, err := c.openNoArgs(cmd, &cfg, pos)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return c.reset(cmd, store, yes)
 	}
-	defer store.Close()
+	return cmd
+}
+
+// reset says what it would delete and, with yes, deletes it.
+func (c *cli) reset(cmd *cobra.Command, store data.Store, yes bool) error {
+	ctx := cmd.Context()
 	comments, err := allComments(ctx, store)
 	if err != nil {
 		return err
@@ -28,8 +41,8 @@ func (c *cli) reset(ctx context.Context, args []string) error {
 	}
 	what := fmt.Sprintf("%d comments, %d subscriptions, every remembered name and the rate-limit records (bans are kept)",
 		len(comments), len(subs))
-	if !*yes {
-		return c.usageError(fs, "this would delete %s; run \"blog reset --yes\" to do it", what)
+	if !yes {
+		return c.usageError(cmd, "this would delete %s; run \"blog reset --yes\" to do it", what)
 	}
 	if err := store.Reset(ctx); err != nil {
 		return err
