@@ -18,29 +18,19 @@ import (
 	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
 
-	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/pflag"
 )
 
-// TestMain lets the scripts run this binary as blog (see TestScripts), and
-// otherwise runs the tests.
+// TestMain keeps the operator's BLOG_* settings out of the tests: every
+// test names its database on the command line.
 func TestMain(m *testing.M) {
-	testscript.Main(withoutBlogEnv{m}, map[string]func(){"blog": main})
-}
-
-// withoutBlogEnv keeps the operator's BLOG_* settings out of the tests:
-// every test names its database on the command line. Run as blog, the
-// binary keeps its environment: the scripts set the variables they test.
-type withoutBlogEnv struct{ m *testing.M }
-
-func (w withoutBlogEnv) Run() int {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "BLOG_") && name != pgtest.EnvURL {
 			os.Unsetenv(name)
 		}
 	}
-	return w.m.Run()
+	os.Exit(m.Run())
 }
 
 // result is what one run of the command did.

@@ -4,9 +4,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,10 +27,12 @@ import (
 var scriptKeys = []string{"ada", "bob", "mod"}
 
 // TestScripts runs the command-surface stories in testdata/script, one
-// file a story, against the real binary: "exec blog" runs this test binary
-// as blog's main. Every script gets its own work directory and free
-// loopback ports in SSH_ADDR and HTTP_ADDR.
+// file a story, against the real binary: "exec blog" runs cmd/blog as built
+// for the run. Every script gets its own work directory, free loopback
+// ports in SSH_ADDR and HTTP_ADDR, and an environment without the
+// operator's BLOG_* settings.
 func TestScripts(t *testing.T) {
+	bin := buildBlog(t)
 	keys := map[string]gossh.Signer{}
 	for _, name := range scriptKeys {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -38,12 +43,15 @@ func TestScripts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ssh := func(ts *testscript.TestScript, args []string) int { return sshRun(ts, keys, args) }
+	ssh := func(ts *testscript.TestScript, args []string) int {
+		return sshRun(ts, keys, args, ts.Stdout(), ts.Stderr())
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(e *testscript.Env) error {
+			e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
 			for _, v := range []string{"SSH_ADDR", "HTTP_ADDR"} {
 				addr, err := freeAddr()
 				if err != nil {
@@ -57,11 +65,6 @@ func TestScripts(t *testing.T) {
 				e.Setenv(v+"_FP", fp)
 				e.Setenv(v+"_FP_RE", regexp.QuoteMeta(fp))
 				e.Setenv(v+"_PUB", strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k.PublicKey()))))
-			}
-			// Under -race each run of the binary would otherwise wait a
-			// second at exit for reports that are already written.
-			if os.Getenv("GORACE") == "" {
-				e.Setenv("GORACE", "atexit_sleep_ms=10")
 			}
 			return nil
 		},
@@ -77,8 +80,24 @@ func TestScripts(t *testing.T) {
 			},
 			"exits":   cmdExits(ssh),
 			"serving": cmdServing,
+			"await":   cmdAwait(keys),
 		},
 	})
+}
+
+// buildBlog builds the blog binary into a directory of its own and returns
+// that directory. It is built without -race even when the tests have it:
+// a race-enabled binary takes three times as long to start, the scripts
+// start it a hundred times, and the in-process tests run the same code
+// under the race detector.
+func buildBlog(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "blog"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", build, err, out)
+	}
+	return dir
 }
 
 // freeAddr is a loopback address nothing listens on just now.
@@ -94,9 +113,9 @@ func freeAddr() (string, error) {
 // sshRun is the script command "ssh [-key NAME] [-stdin FILE] COMMAND...":
 // one exec request to the server at $SSH_ADDR, signed in with the named key
 // or, without -key, with none (keyboard-interactive, as a reader without a
-// key). The command's output becomes the script's stdout and stderr; it
-// returns the exit status.
-func sshRun(ts *testscript.TestScript, keys map[string]gossh.Signer, args []string) int {
+// key). The command's output goes to stdout and stderr (for the script's
+// own, ts.Stdout and ts.Stderr); it returns the exit status.
+func sshRun(ts *testscript.TestScript, keys map[string]gossh.Signer, args []string, stdout, stderr io.Writer) int {
 	conf := &gossh.ClientConfig{
 		User:            "reader",
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
@@ -132,7 +151,7 @@ options:
 	ts.Check(err)
 	defer sess.Close()
 	sess.Stdin = strings.NewReader(stdin)
-	sess.Stdout, sess.Stderr = ts.Stdout(), ts.Stderr()
+	sess.Stdout, sess.Stderr = stdout, stderr
 	err = sess.Run(shellQuote(args))
 	var exit *gossh.ExitError
 	switch {
@@ -183,6 +202,39 @@ func cmdExits(ssh func(*testscript.TestScript, []string) int) func(*testscript.T
 		}
 		if got != want {
 			ts.Fatalf("%s: exit status %d, want %d", strings.Join(args[1:], " "), got, want)
+		}
+	}
+}
+
+// cmdAwait is the script command "await PATTERN ssh ARGS...": it repeats
+// the ssh command until its stdout matches PATTERN, for at most 10 seconds.
+// An operator's change reaches a running server's readers within about a
+// second (the server polls the database for other processes' writes), so a
+// script that changes something from the command line awaits what readers
+// then see.
+func cmdAwait(keys map[string]gossh.Signer) func(*testscript.TestScript, bool, []string) {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 3 || args[1] != "ssh" {
+			ts.Fatalf("usage: await PATTERN ssh ARGS...")
+		}
+		re, err := regexp.Compile("(?m)" + args[0])
+		ts.Check(err)
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var stdout, stderr strings.Builder
+			status := sshRun(ts, keys, args[2:], &stdout, &stderr)
+			if status == 0 && re.MatchString(stdout.String()) {
+				fmt.Fprint(ts.Stdout(), stdout.String())
+				fmt.Fprint(ts.Stderr(), stderr.String())
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("ssh %s: no stdout matching %q within 10s (exit status %d); last:\n%s%s",
+					strings.Join(args[2:], " "), args[0], status, stdout.String(), stderr.String())
+			}
+			<-tick.C
 		}
 	}
 }
