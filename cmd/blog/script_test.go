@@ -30,7 +30,8 @@ var scriptKeys = []string{"ada", "bob", "mod"}
 // file a story, against the real binary: "exec blog" runs cmd/blog as built
 // for the run. Every script gets its own work directory, free loopback
 // ports in SSH_ADDR and HTTP_ADDR, and an environment without the
-// operator's BLOG_* settings.
+// operator's BLOG_* settings. Besides testscript's own commands the scripts
+// have ssh, await, exits and serving, written below.
 func TestScripts(t *testing.T) {
 	bin := buildBlog(t)
 	keys := map[string]gossh.Signer{}
