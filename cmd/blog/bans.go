@@ -157,21 +157,11 @@ func (c *cli) unban(ctx context.Context, store data.Store, target string) error 
 const bansHelp = `blog bans: list the bans in force: target, end, who set it and when.`
 
 func (c *cli) bansCmd() *cobra.Command {
-	var cfg config
-	cmd := c.command("bans", bansHelp, &cfg, quietFlags)
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		store, err := c.openNoArgs(cmd, &cfg, pos)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return c.bans(cmd.Context(), store)
-	}
-	return cmd
+	return c.storeCommand("bans", bansHelp, c.bans)
 }
 
-func (c *cli) bans(ctx context.Context, store data.Store) error {
-	bans, err := store.Bans(ctx)
+func (c *cli) bans(cmd *cobra.Command, store data.Store) error {
+	bans, err := store.Bans(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -49,20 +49,13 @@ type commentJSON struct {
 }
 
 func (c *cli) commentsListCmd() *cobra.Command {
-	var cfg config
 	var o listOptions
-	cmd := c.command("list", listHelp, &cfg, quietFlags)
+	cmd := c.storeCommand("list", listHelp, func(cmd *cobra.Command, store data.Store) error {
+		return c.commentsList(cmd.Context(), store, o)
+	})
 	cmd.Flags().StringVar(&o.post, "post", "", "only this post's comments (its slug)")
 	cmd.Flags().BoolVar(&o.hidden, "hidden", false, "only hidden comments")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print a JSON array, with whole comment texts")
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		store, err := c.openNoArgs(cmd, &cfg, pos)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return c.commentsList(cmd.Context(), store, o)
-	}
 	return cmd
 }
 

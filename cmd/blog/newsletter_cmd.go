@@ -33,20 +33,11 @@ or bounced first). Posts that existed before the newsletter started say
 "before the newsletter" and are never mailed.`
 
 func (c *cli) statusCmd() *cobra.Command {
-	var cfg config
-	cmd := c.command("status", statusHelp, &cfg, quietFlags)
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		store, err := c.openNoArgs(cmd, &cfg, pos)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return c.newsletterStatus(cmd.Context(), store)
-	}
-	return cmd
+	return c.storeCommand("status", statusHelp, c.newsletterStatus)
 }
 
-func (c *cli) newsletterStatus(ctx context.Context, store data.Store) error {
+func (c *cli) newsletterStatus(cmd *cobra.Command, store data.Store) error {
+	ctx := cmd.Context()
 	sts, err := store.NewsletterStatus(ctx)
 	if err != nil {
 		return err

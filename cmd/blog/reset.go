@@ -13,18 +13,11 @@ and the rate-limit records; bans are kept. Readers' screens reload. Without
 --yes it only says what it would delete.`
 
 func (c *cli) resetCmd() *cobra.Command {
-	var cfg config
 	var yes bool
-	cmd := c.command("reset", resetHelp, &cfg, quietFlags)
-	cmd.Flags().BoolVar(&yes, "yes", false, "really delete")
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		store, err := c.openNoArgs(cmd, &cfg, pos)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
+	cmd := c.storeCommand("reset", resetHelp, func(cmd *cobra.Command, store data.Store) error {
 		return c.reset(cmd, store, yes)
-	}
+	})
+	cmd.Flags().BoolVar(&yes, "yes", false, "really delete")
 	return cmd
 }
 

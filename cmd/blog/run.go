@@ -247,12 +247,23 @@ func (c *cli) open(ctx context.Context, cfg config) (data.Store, error) {
 	return openStore(ctx, cfg, log)
 }
 
-// openNoArgs opens the store for a command that takes no arguments.
-func (c *cli) openNoArgs(cmd *cobra.Command, cfg *config, pos []string) (data.Store, error) {
-	if err := c.noArgs(cmd, pos); err != nil {
-		return nil, err
+// storeCommand is an operator command that takes no arguments: do gets the
+// store its flags name, closed after it.
+func (c *cli) storeCommand(name, help string, do func(*cobra.Command, data.Store) error) *cobra.Command {
+	var cfg config
+	cmd := c.command(name, help, &cfg, quietFlags)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if err := c.noArgs(cmd, pos); err != nil {
+			return err
+		}
+		store, err := c.open(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return do(cmd, store)
 	}
-	return c.open(cmd.Context(), *cfg)
+	return cmd
 }
 
 func (c *cli) migrateCmd() *cobra.Command {

@@ -111,20 +111,26 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// sshRun is the script command "ssh [-key NAME] [-stdin FILE] COMMAND...":
-// one exec request to the server at $SSH_ADDR, signed in with the named key
-// or, without -key, with none (keyboard-interactive, as a reader without a
-// key). The command's output goes to stdout and stderr (for the script's
-// own, ts.Stdout and ts.Stderr); it returns the exit status.
-func sshRun(ts *testscript.TestScript, keys map[string]gossh.Signer, args []string, stdout, stderr io.Writer) int {
-	conf := &gossh.ClientConfig{
-		User:            "reader",
+// clientConfig signs in as user without a key, as a reader with none does:
+// keyboard-interactive with no questions answered.
+func clientConfig(user string) *gossh.ClientConfig {
+	return &gossh.ClientConfig{
+		User:            user,
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
 		Timeout:         10 * time.Second,
 		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
 			return nil, nil
 		})},
 	}
+}
+
+// sshRun is the script command "ssh [-key NAME] [-stdin FILE] COMMAND...":
+// one exec request to the server at $SSH_ADDR, signed in with the named key
+// or, without -key, with none (keyboard-interactive, as a reader without a
+// key). The command's output goes to stdout and stderr (for the script's
+// own, ts.Stdout and ts.Stderr); it returns the exit status.
+func sshRun(ts *testscript.TestScript, keys map[string]gossh.Signer, args []string, stdout, stderr io.Writer) int {
+	conf := clientConfig("reader")
 	stdin := ""
 options:
 	for len(args) >= 2 {
@@ -247,14 +253,7 @@ func cmdServing(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: serving")
 	}
 	addr := ts.Getenv("SSH_ADDR")
-	conf := &gossh.ClientConfig{
-		User:            "probe",
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
-		Timeout:         5 * time.Second,
-		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
-			return nil, nil
-		})},
-	}
+	conf := clientConfig("probe")
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()

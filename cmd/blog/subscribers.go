@@ -35,21 +35,11 @@ times in a row: gets no mail). This is the only command that shows addresses;
 redirect it to a file and keep that file private.`
 
 func (c *cli) exportCmd() *cobra.Command {
-	var cfg config
-	cmd := c.command("export", exportHelp, &cfg, quietFlags)
-	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
-		store, err := c.openNoArgs(cmd, &cfg, pos)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		return c.subscribersExport(cmd.Context(), store)
-	}
-	return cmd
+	return c.storeCommand("export", exportHelp, c.subscribersExport)
 }
 
-func (c *cli) subscribersExport(ctx context.Context, store data.Store) error {
-	subs, err := store.Subscribers(ctx)
+func (c *cli) subscribersExport(cmd *cobra.Command, store data.Store) error {
+	subs, err := store.Subscribers(cmd.Context())
 	if err != nil {
 		return err
 	}
