@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"blog/data"
+
+	"github.com/spf13/cobra"
 )
 
 // forever is what "--for 0" means: a ban nobody will outlive.
@@ -25,43 +27,49 @@ address from commenting and subscribing. TARGET is a key fingerprint
 prints) or an IP address. A target keeps the stronger of its bans: banning
 it again can lengthen a ban but never shortens one (unban it first).`
 
-func (c *cli) ban(ctx context.Context, args []string) error {
+func (c *cli) banCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("ban", banHelp, &cfg, quietFlags)
-	dur := fs.Duration("for", 24*time.Hour, "how long the ban lasts, e.g. 1h, 720h; 0 means for good (100 years)")
-	reason := fs.String("reason", "", "why, kept with the ban as its author: \"operator: REASON\"")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return c.usageError(fs, "give exactly one TARGET, got %d", len(pos))
-	}
-	target, err := banTarget(pos[0])
-	if err != nil {
-		return c.usageError(fs, "%v", err)
-	}
-	if *dur < 0 {
-		return c.usageError(fs, "--for cannot be negative")
-	}
-	if *dur == 0 {
-		*dur = forever
-	}
-	// The store keeps no separate reason, so it rides along in "by", on one
-	// clean line.
-	by := operator
-	if r := strings.Join(strings.Fields(data.Displayable(*reason)), " "); r != "" {
-		if utf8.RuneCountInString(r) > maxReasonRunes {
-			return c.usageError(fs, "--reason is longer than %d characters", maxReasonRunes)
+	var dur time.Duration
+	var reason string
+	cmd := c.command("ban", banHelp, &cfg, quietFlags)
+	cmd.Flags().DurationVar(&dur, "for", 24*time.Hour, "how long the ban lasts, e.g. 1h, 720h; 0 means for good (100 years)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, kept with the ban as its author: \"operator: REASON\"")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if len(pos) != 1 {
+			return c.usageError(cmd, "give exactly one TARGET, got %d", len(pos))
 		}
-		by += ": " + r
+		target, err := banTarget(pos[0])
+		if err != nil {
+			return c.usageError(cmd, "%v", err)
+		}
+		if dur < 0 {
+			return c.usageError(cmd, "--for cannot be negative")
+		}
+		if dur == 0 {
+			dur = forever
+		}
+		// The store keeps no separate reason, so it rides along in "by", on
+		// one clean line.
+		by := operator
+		if r := strings.Join(strings.Fields(data.Displayable(reason)), " "); r != "" {
+			if utf8.RuneCountInString(r) > maxReasonRunes {
+				return c.usageError(cmd, "--reason is longer than %d characters", maxReasonRunes)
+			}
+			by += ": " + r
+		}
+		store, err := c.open(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return c.ban(cmd.Context(), store, target, dur, by)
 	}
-	store, err := c.open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	until := time.Now().Add(*dur).UTC().Truncate(time.Microsecond) // as stored
+	return cmd
+}
+
+// ban bans target for dur and says which ban holds.
+func (c *cli) ban(ctx context.Context, store data.Store, target string, dur time.Duration, by string) error {
+	until := time.Now().Add(dur).UTC().Truncate(time.Microsecond) // as stored
 	if err := store.Ban(ctx, data.Ban{Target: target, Until: until, CreatedBy: by}); err != nil {
 		return err
 	}
@@ -113,27 +121,30 @@ func banTarget(s string) (string, error) {
 
 const unbanHelp = `blog unban TARGET: lift the ban on a key fingerprint or an IP address.`
 
-func (c *cli) unban(ctx context.Context, args []string) error {
+func (c *cli) unbanCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("unban", unbanHelp, &cfg, quietFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
+	cmd := c.command("unban", unbanHelp, &cfg, quietFlags)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if len(pos) != 1 {
+			return c.usageError(cmd, "give exactly one TARGET, got %d", len(pos))
+		}
+		// Any stored ban can be lifted, but a well-formed target is
+		// normalised the way ban stored it.
+		target := pos[0]
+		if t, err := banTarget(target); err == nil {
+			target = t
+		}
+		store, err := c.open(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return c.unban(cmd.Context(), store, target)
 	}
-	if len(pos) != 1 {
-		return c.usageError(fs, "give exactly one TARGET, got %d", len(pos))
-	}
-	// Any stored ban can be lifted, but a well-formed target is normalised
-	// the way ban stored it.
-	target := pos[0]
-	if t, err := banTarget(target); err == nil {
-		target = t
-	}
-	store, err := c.open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	return cmd
+}
+
+func (c *cli) unban(ctx context.Context, store data.Store, target string) error {
 	if err := store.Unban(ctx, target); errors.Is(err, data.ErrNotFound) {
 		return fmt.Errorf("%s is not banned", target)
 	} else if err != nil {
@@ -145,15 +156,12 @@ func (c *cli) unban(ctx context.Context, args []string) error {
 
 const bansHelp = `blog bans: list the bans in force: target, end, who set it and when.`
 
-func (c *cli) bans(ctx context.Context, args []string) error {
-	var cfg config
-	fs := newFlagSet("bans", bansHelp, &cfg, quietFlags)
-	store, err := c.openNoArgs(ctx, fs, &cfg, args)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	bans, err := store.Bans(ctx)
+func (c *cli) bansCmd() *cobra.Command {
+	return c.storeCommand("bans", bansHelp, c.bans)
+}
+
+func (c *cli) bans(cmd *cobra.Command, store data.Store) error {
+	bans, err := store.Bans(cmd.Context())
 	if err != nil {
 		return err
 	}

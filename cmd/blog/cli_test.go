@@ -17,6 +17,8 @@ import (
 	"blog/data/postgres"
 	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
+
+	"github.com/spf13/pflag"
 )
 
 // TestMain keeps the operator's BLOG_* settings out of the tests: every
@@ -223,9 +225,13 @@ func TestServerConfig(t *testing.T) {
 		{[]string{"--reset-every", "1h", "--notice", "Mine."}, "Mine."},
 	} {
 		var cfg config
-		fs := newFlagSet("serve", "", &cfg, storeFlags, serveFlags)
+		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+		envFlags(fs, &cfg, storeFlags, serveFlags)
 		args := append(tc.args, "--max-conns-per-ip", "500")
-		if _, err := parseFlags(fs, args); err != nil {
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := readEnv(fs); err != nil {
 			t.Fatal(err)
 		}
 		sc := serverConfig(cfg, nil, nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"blog/data"
+
+	"github.com/spf13/cobra"
 )
 
 // operator is the "by" of every moderation done from the command line.
@@ -27,31 +28,9 @@ Usage:
 
 Run "blog comments COMMAND --help" for a command's flags.`
 
-func (c *cli) comments(ctx context.Context, args []string) error {
-	return c.group(ctx, "comments", commentsHelp, args, map[string]func(context.Context, []string) error{
-		"list":   c.commentsList,
-		"hide":   func(ctx context.Context, args []string) error { return c.moderate(ctx, "hide", args) },
-		"unhide": func(ctx context.Context, args []string) error { return c.moderate(ctx, "unhide", args) },
-		"delete": func(ctx context.Context, args []string) error { return c.moderate(ctx, "delete", args) },
-	})
-}
-
-// group dispatches "blog NAME COMMAND ...".
-func (c *cli) group(ctx context.Context, name, help string, args []string, cmds map[string]func(context.Context, []string) error) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "-h", "-help", "--help", "help":
-			fmt.Fprintln(c.out, help)
-			return flag.ErrHelp
-		}
-		if cmd, ok := cmds[args[0]]; ok {
-			return cmd(ctx, args[1:])
-		}
-		fmt.Fprintf(c.errOut, "blog %s: unknown command %q\n\n%s\n", name, args[0], help)
-		return errUsage
-	}
-	fmt.Fprintf(c.errOut, "blog %s: which command?\n\n%s\n", name, help)
-	return errUsage
+func (c *cli) commentsCmd() *cobra.Command {
+	return c.group("comments", commentsHelp, c.commentsListCmd(),
+		c.moderateCmd("hide"), c.moderateCmd("unhide"), c.moderateCmd("delete"))
 }
 
 const listHelp = `blog comments list [--post SLUG] [--hidden] [--json]: list comments, oldest
@@ -69,24 +48,31 @@ type commentJSON struct {
 	Body    string    `json:"body"`
 }
 
-func (c *cli) commentsList(ctx context.Context, args []string) error {
-	var cfg config
-	fs := newFlagSet("comments list", listHelp, &cfg, quietFlags)
-	post := fs.String("post", "", "only this post's comments (its slug)")
-	hidden := fs.Bool("hidden", false, "only hidden comments")
-	asJSON := fs.Bool("json", false, "print a JSON array, with whole comment texts")
-	store, err := c.openNoArgs(ctx, fs, &cfg, args)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+func (c *cli) commentsListCmd() *cobra.Command {
+	var o listOptions
+	cmd := c.storeCommand("list", listHelp, func(cmd *cobra.Command, store data.Store) error {
+		return c.commentsList(cmd.Context(), store, o)
+	})
+	cmd.Flags().StringVar(&o.post, "post", "", "only this post's comments (its slug)")
+	cmd.Flags().BoolVar(&o.hidden, "hidden", false, "only hidden comments")
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print a JSON array, with whole comment texts")
+	return cmd
+}
+
+// listOptions are the flags of "blog comments list".
+type listOptions struct {
+	post           string
+	hidden, asJSON bool
+}
+
+func (c *cli) commentsList(ctx context.Context, store data.Store, o listOptions) error {
 	all, err := allComments(ctx, store)
 	if err != nil {
 		return err
 	}
 	var out []commentJSON
 	for _, cm := range all {
-		if (*post != "" && cm.PostSlug != *post) || (*hidden && !cm.Hidden) {
+		if (o.post != "" && cm.PostSlug != o.post) || (o.hidden && !cm.Hidden) {
 			continue
 		}
 		// Texts are sanitised on write; cleaning again keeps an operator's
@@ -97,7 +83,7 @@ func (c *cli) commentsList(ctx context.Context, args []string) error {
 			Body: data.Displayable(cm.Body),
 		})
 	}
-	if *asJSON {
+	if o.asJSON {
 		if out == nil {
 			out = []commentJSON{}
 		}
@@ -170,29 +156,34 @@ var moderations = map[string]struct{ help, done string }{
 	"delete": {"blog comments delete ID...: delete comments for good.", "deleted"},
 }
 
+// moderateCmd is "blog comments hide|unhide|delete ID...".
+func (c *cli) moderateCmd(action string) *cobra.Command {
+	var cfg config
+	cmd := c.command(action, moderations[action].help, &cfg, quietFlags)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if len(pos) == 0 {
+			return c.usageError(cmd, "which comments? Give their IDs (see \"blog comments list\")")
+		}
+		ids := make([]int64, len(pos))
+		for i, p := range pos {
+			var err error
+			if ids[i], err = strconv.ParseInt(p, 10, 64); err != nil || ids[i] <= 0 {
+				return c.usageError(cmd, "%q is not a comment ID", p)
+			}
+		}
+		store, err := c.open(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return c.moderate(cmd.Context(), store, action, ids)
+	}
+	return cmd
+}
+
 // moderate hides, unhides or deletes each comment named, going on past
 // unknown IDs and failing at the end if there were any.
-func (c *cli) moderate(ctx context.Context, action string, args []string) error {
-	var cfg config
-	fs := newFlagSet("comments "+action, moderations[action].help, &cfg, quietFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return c.usageError(fs, "which comments? Give their IDs (see \"blog comments list\")")
-	}
-	ids := make([]int64, len(pos))
-	for i, p := range pos {
-		if ids[i], err = strconv.ParseInt(p, 10, 64); err != nil || ids[i] <= 0 {
-			return c.usageError(fs, "%q is not a comment ID", p)
-		}
-	}
-	store, err := c.open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+func (c *cli) moderate(ctx context.Context, store data.Store, action string, ids []int64) error {
 	missing := 0
 	for _, id := range ids {
 		var err error

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"blog/server"
+
+	"github.com/spf13/pflag"
 )
 
 // errUsage means the command line was wrong; the message is already out.
@@ -51,30 +52,90 @@ func envName(flagName string) string {
 	return "BLOG_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// flagSet is one subcommand's flags. Those defined by newFlagSet read their
-// BLOG_* variable when the command line leaves them unset; flags added later
-// (--yes, --for, --url) never do, so the environment cannot answer a
-// question meant for the operator at the keyboard.
-type flagSet struct {
-	*flag.FlagSet
-	help string
-	env  map[string]bool
+// envAnnotation marks a flag that reads its BLOG_* variable; the value is
+// the variable's name.
+const envAnnotation = "blog-env"
+
+// envFlags defines the flags given by defs on fs and marks each of them as
+// read from its BLOG_* variable. Flags a command adds itself (--yes, --for,
+// --url) are not marked, so the environment cannot answer a question meant
+// for the operator at the keyboard.
+func envFlags(fs *pflag.FlagSet, c *config, defs ...func(*pflag.FlagSet, *config)) {
+	for _, def := range defs {
+		def(fs, c)
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		_ = fs.SetAnnotation(f.Name, envAnnotation, []string{envName(f.Name)})
+	})
 }
 
-// newFlagSet defines the env-backed flags given by defs on a named set.
-func newFlagSet(name, help string, c *config, defs ...func(*flag.FlagSet, *config)) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), help: help, env: map[string]bool{}}
-	// Parse errors and help are printed by cli.parse, to the right stream.
-	fs.SetOutput(io.Discard)
-	for _, def := range defs {
-		def(fs.FlagSet, c)
+// flagEnv is the variable a flag reads, or "" if it reads none.
+func flagEnv(f *pflag.Flag) string {
+	if v := f.Annotations[envAnnotation]; len(v) == 1 {
+		return v[0]
 	}
-	fs.VisitAll(func(f *flag.Flag) { fs.env[f.Name] = true })
-	return fs
+	return ""
+}
+
+// readEnv gives every env-backed flag that the command line left unset the
+// value of its BLOG_* variable, so a flag wins over the variable and the
+// variable over the default.
+func readEnv(fs *pflag.FlagSet) error {
+	var bad error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := flagEnv(f)
+		if name == "" || f.Changed || bad != nil {
+			return
+		}
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			bad = fmt.Errorf("%s=%q: %s", name, v, valueProblem(f, err))
+		}
+	})
+	return bad
+}
+
+// valueProblem says what a flag wants when a value did not parse: the
+// parsers' own errors ("strconv.ParseInt: parsing ...") are not for people.
+func valueProblem(f *pflag.Flag, err error) string {
+	switch f.Value.Type() {
+	case "duration":
+		return "want a duration, e.g. 90s, 30m or 24h"
+	case "int":
+		return "want a whole number"
+	case "float64":
+		return "want a number"
+	case "bool":
+		return "want true or false"
+	}
+	return err.Error()
+}
+
+// flagError words a command-line parse error as the operator typed it.
+func flagError(err error) string {
+	var notExist *pflag.NotExistError
+	var noValue *pflag.ValueRequiredError
+	var invalid *pflag.InvalidValueError
+	switch {
+	case errors.As(err, &notExist):
+		if group := notExist.GetSpecifiedShortnames(); group != "" {
+			return "flag provided but not defined: -" + group
+		}
+		return "flag provided but not defined: --" + notExist.GetSpecifiedName()
+	case errors.As(err, &noValue):
+		return "flag needs an argument: --" + noValue.GetFlag().Name
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("invalid value %q for flag --%s: %s", invalid.GetValue(), invalid.GetFlag().Name,
+			valueProblem(invalid.GetFlag(), invalid.Unwrap()))
+	}
+	return err.Error()
 }
 
 // storeFlags say which database to use and how to log.
-func storeFlags(fs *flag.FlagSet, c *config) {
+func storeFlags(fs *pflag.FlagSet, c *config) {
 	fs.StringVar(&c.dataDir, "data-dir", "./data", "directory for the host key and the embedded database")
 	fs.StringVar(&c.databaseURL, "database-url", "", "Postgres URL (postgres://user@host/db); empty uses SQLite in the data dir")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 10, "most database connections this replica opens (Postgres)")
@@ -84,18 +145,18 @@ func storeFlags(fs *flag.FlagSet, c *config) {
 
 // quietFlags are storeFlags for one-shot operator commands: their output is
 // the answer, so the store's routine logs stay out of the way.
-func quietFlags(fs *flag.FlagSet, c *config) {
+func quietFlags(fs *pflag.FlagSet, c *config) {
 	storeFlags(fs, c)
 	f := fs.Lookup("log-level")
 	f.DefValue = "warn"
 	_ = f.Value.Set("warn")
 }
 
-func httpAddrFlag(fs *flag.FlagSet, c *config) {
+func httpAddrFlag(fs *pflag.FlagSet, c *config) {
 	fs.StringVar(&c.httpAddr, "http-addr", ":23235", "address for /healthz, /readyz and /metrics; empty turns it off")
 }
 
-func serveFlags(fs *flag.FlagSet, c *config) {
+func serveFlags(fs *pflag.FlagSet, c *config) {
 	fs.StringVar(&c.sshAddr, "ssh-addr", ":23234", "address the SSH server listens on")
 	httpAddrFlag(fs, c)
 	fs.StringVar(&c.hostKey, "host-key", "", "host key: a file path or the PEM itself, so replicas can share one (default: DATA-DIR/host_ed25519, made on first start)")
@@ -120,63 +181,6 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
 	fs.DurationVar(&c.limits.WriteTimeout, "write-timeout", 30*time.Second, "close a connection whose client takes no output for this long")
 	fs.StringVar(&c.proxyFrom, "proxy-protocol-from", "", "comma-separated addresses or CIDR ranges of TCP load balancers that send PROXY protocol headers (connections from there must carry one)")
-}
-
-// parseFlags parses args, letting flags follow positional arguments
-// ("blog ban KEY --for 1h"), then lets BLOG_* variables fill the env-backed
-// flags the command line left unset. It returns the positional arguments.
-func parseFlags(fs *flagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		// After "--" everything is positional.
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var bad error
-	fs.VisitAll(func(f *flag.Flag) {
-		v, ok := os.LookupEnv(envName(f.Name))
-		if !ok || set[f.Name] || !fs.env[f.Name] {
-			return
-		}
-		if err := f.Value.Set(v); err != nil && bad == nil {
-			bad = fmt.Errorf("%s=%q: %v", envName(f.Name), v, err)
-		}
-	})
-	return pos, bad
-}
-
-// usage prints the command's help and its flags.
-func usage(w io.Writer, fs *flagSet) {
-	fmt.Fprintf(w, "%s\n", fs.help)
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	if n == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nFlags (those with [BLOG_...] also read that environment variable):\n")
-	fs.VisitAll(func(f *flag.Flag) {
-		def := ""
-		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "false" {
-			def = " (default " + f.DefValue + ")"
-		}
-		env := ""
-		if fs.env[f.Name] {
-			env = "  [" + envName(f.Name) + "]"
-		}
-		fmt.Fprintf(w, "  --%s%s\n      %s%s\n", f.Name, env, f.Usage, def)
-	})
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -209,7 +213,7 @@ type newsletterConfig struct {
 // mailFlags say how mail is built and sent (serve, newsletter send). The
 // SMTP URL may hold a password: its flag has no default to print, and it is
 // only ever shown redacted.
-func mailFlags(fs *flag.FlagSet, c *config) {
+func mailFlags(fs *pflag.FlagSet, c *config) {
 	n := &c.newsletter
 	fs.StringVar(&n.smtpURL, "smtp-url", "", "mail server, smtp://user:pass@host:587 (STARTTLS required unless the host is loopback) or smtps://...:465; empty writes each mail as an .eml file under DATA-DIR/mail")
 	fs.StringVar(&n.mailFrom, "mail-from", "", `sender of the newsletter, e.g. "Notes <news@blog.example>" (default: newsletter@ the --public-url host)`)
@@ -220,7 +224,7 @@ func mailFlags(fs *flag.FlagSet, c *config) {
 }
 
 // newsletterFlags are serve's: the mail settings, the rate and the readers' pages.
-func newsletterFlags(fs *flag.FlagSet, c *config) {
+func newsletterFlags(fs *pflag.FlagSet, c *config) {
 	mailFlags(fs, c)
 	fs.Float64Var(&c.newsletter.mailRate, "mail-rate", 10, "most newsletter mails a second, shared by all replicas (0: no limit)")
 	fs.StringVar(&c.newsletter.webAddr, "web-addr", ":23238", "address of the readers' web pages (/confirm, /unsubscribe); empty turns them off")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,15 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
 // knownEnv is every BLOG_* variable serve reads.
 func knownEnv() map[string]bool {
 	var c config
-	fs := newFlagSet("serve", "", &c, storeFlags, serveFlags, newsletterFlags)
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	envFlags(fs, &c, storeFlags, serveFlags, newsletterFlags)
 	known := map[string]bool{}
-	fs.VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+	fs.VisitAll(func(f *pflag.Flag) { known[envName(f.Name)] = true })
 	return known
 }
 

@@ -7,34 +7,43 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 const healthcheckHelp = `blog healthcheck [--url URL]: exit 0 if a running server's /healthz answers
 200, else 1. It is the container's HEALTHCHECK (the image has no curl). By
 default it asks /healthz on --http-addr, at 127.0.0.1 when that names no host.`
 
-func (c *cli) healthcheck(ctx context.Context, args []string) error {
+func (c *cli) healthcheckCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("healthcheck", healthcheckHelp, &cfg, httpAddrFlag)
-	url := fs.String("url", "", "the URL to GET instead, e.g. http://127.0.0.1:23235/healthz")
-	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	if *url == "" {
-		if *url, err = healthURL(cfg.httpAddr); err != nil {
+	var url string
+	var timeout time.Duration
+	cmd := c.command("healthcheck", healthcheckHelp, &cfg, httpAddrFlag)
+	cmd.Flags().StringVar(&url, "url", "", "the URL to GET instead, e.g. http://127.0.0.1:23235/healthz")
+	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if err := c.noArgs(cmd, pos); err != nil {
 			return err
 		}
+		if url == "" {
+			var err error
+			if url, err = healthURL(cfg.httpAddr); err != nil {
+				return err
+			}
+		}
+		return c.healthcheck(cmd, url, timeout)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	return cmd
+}
+
+// healthcheck GETs url and succeeds on a 200.
+func (c *cli) healthcheck(cmd *cobra.Command, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return c.usageError(fs, "--url: %v", err)
+		return c.usageError(cmd, "--url: %v", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -42,9 +51,9 @@ func (c *cli) healthcheck(ctx context.Context, args []string) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", *url, resp.Status)
+		return fmt.Errorf("%s: %s", url, resp.Status)
 	}
-	fmt.Fprintf(c.out, "%s: %s\n", *url, resp.Status)
+	fmt.Fprintf(c.out, "%s: %s\n", url, resp.Status)
 	return nil
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
 	"blog/data"
 	"blog/posts"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 const newsletterHelp = `blog newsletter: the newsletter's deliveries.
@@ -19,11 +21,8 @@ Usage:
 
 Run "blog newsletter send --help" for its flags.`
 
-func (c *cli) newsletter(ctx context.Context, args []string) error {
-	return c.group(ctx, "newsletter", newsletterHelp, args, map[string]func(context.Context, []string) error{
-		"status": c.newsletterStatus,
-		"send":   c.newsletterSend,
-	})
+func (c *cli) newsletterCmd() *cobra.Command {
+	return c.group("newsletter", newsletterHelp, c.statusCmd(), c.sendCmd())
 }
 
 const statusHelp = `blog newsletter status: one line per published post, newest first: when the
@@ -33,14 +32,12 @@ with a 5xx, or given up after repeated 4xx) and cancelled (the address left
 or bounced first). Posts that existed before the newsletter started say
 "before the newsletter" and are never mailed.`
 
-func (c *cli) newsletterStatus(ctx context.Context, args []string) error {
-	var cfg config
-	fs := newFlagSet("newsletter status", statusHelp, &cfg, quietFlags)
-	store, err := c.openNoArgs(ctx, fs, &cfg, args)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+func (c *cli) statusCmd() *cobra.Command {
+	return c.storeCommand("status", statusHelp, c.newsletterStatus)
+}
+
+func (c *cli) newsletterStatus(cmd *cobra.Command, store data.Store) error {
+	ctx := cmd.Context()
 	sts, err := store.NewsletterStatus(ctx)
 	if err != nil {
 		return err
@@ -74,24 +71,29 @@ and again for those whose delivery failed; a running server sends them at
 --mail-rate. With --to, mail one test copy to EMAIL now, through --smtp-url
 (or into DATA-DIR/mail), and queue nothing; its unsubscribe link is inert.`
 
-func (c *cli) newsletterSend(ctx context.Context, args []string) error {
+func (c *cli) sendCmd() *cobra.Command {
 	var cfg config
 	var to string
-	fs := newFlagSet("newsletter send", sendHelp, &cfg, quietFlags, mailFlags, func(fs *flag.FlagSet, c *config) {
+	cmd := c.command("send", sendHelp, &cfg, quietFlags, mailFlags, func(fs *pflag.FlagSet, c *config) {
 		fs.StringVar(&c.postsDir, "posts-dir", "", "the Markdown posts serve uses (default: the built-in posts)")
 		fs.StringVar(&c.title, "title", "Notes from the Terminal", "the blog's title")
 		fs.StringVar(&c.host, "host", "", `what readers type after "ssh"`)
 		fs.StringVar(&c.sshAddr, "ssh-addr", ":23234", "serve's SSH address (to say how to read the post)")
 		fs.StringVar(&c.newsletter.webAddr, "web-addr", ":23238", "serve's web address (for the default --public-url)")
 	})
-	fs.StringVar(&to, "to", "", "mail one test copy to this address instead of queueing")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
+	cmd.Flags().StringVar(&to, "to", "", "mail one test copy to this address instead of queueing")
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if len(pos) != 1 {
+			return c.usageError(cmd, "give the slug of one post")
+		}
+		return c.newsletterSend(cmd.Context(), cfg, pos[0], to)
 	}
-	if len(pos) != 1 {
-		return c.usageError(fs, "give the slug of one post")
-	}
+	return cmd
+}
+
+// newsletterSend queues the post slug for the subscribers, or with to,
+// mails one test copy there.
+func (c *cli) newsletterSend(ctx context.Context, cfg config, slug, to string) error {
 	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
@@ -105,9 +107,9 @@ func (c *cli) newsletterSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, ok := lib.Get(pos[0])
+	p, ok := lib.Get(slug)
 	if !ok {
-		return fmt.Errorf("no published post %q in %s", pos[0], postsWhere(cfg.postsDir))
+		return fmt.Errorf("no published post %q in %s", slug, postsWhere(cfg.postsDir))
 	}
 	np := data.NewsletterPost{Slug: p.Slug, Title: p.Title, Body: p.Body, Date: p.Date}
 	if to != "" {

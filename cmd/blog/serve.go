@@ -10,21 +10,27 @@ import (
 
 	"blog/posts"
 	"blog/server"
+
+	"github.com/spf13/cobra"
 )
 
-func (c *cli) serve(ctx context.Context, args []string) error {
+func (c *cli) serveCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("serve", summary, &cfg, storeFlags, serveFlags, newsletterFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
+	cmd := c.command("serve", summary, &cfg, storeFlags, serveFlags, newsletterFlags)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if err := c.noArgs(cmd, pos); err != nil {
+			return err
+		}
+		if cfg.resetEvery < 0 || cfg.retain < 0 {
+			return c.usageError(cmd, "--reset-every and --retain cannot be negative")
+		}
+		return c.serve(cmd.Context(), cfg)
 	}
-	if err := c.noArgs(fs, pos); err != nil {
-		return err
-	}
-	if cfg.resetEvery < 0 || cfg.retain < 0 {
-		return c.usageError(fs, "--reset-every and --retain cannot be negative")
-	}
+	return cmd
+}
+
+// serve runs the server until ctx ends.
+func (c *cli) serve(ctx context.Context, cfg config) error {
 	log, err := newLogger(c.errOut, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"blog/data"
+
+	"github.com/spf13/cobra"
 )
 
 const subscribersHelp = `blog subscribers: the newsletter's subscribers.
@@ -21,11 +23,8 @@ Usage:
 
 Run "blog subscribers export --help" for its flags.`
 
-func (c *cli) subscribers(ctx context.Context, args []string) error {
-	return c.group(ctx, "subscribers", subscribersHelp, args, map[string]func(context.Context, []string) error{
-		"export": c.subscribersExport,
-		"import": c.subscribersImport,
-	})
+func (c *cli) subscribersCmd() *cobra.Command {
+	return c.group("subscribers", subscribersHelp, c.exportCmd(), c.importCmd())
 }
 
 const exportHelp = `blog subscribers export: print the subscribers, oldest first, as CSV with a
@@ -35,15 +34,12 @@ mail), confirmed, unsubscribed or bouncing (refused by its mail server ` + "3" +
 times in a row: gets no mail). This is the only command that shows addresses;
 redirect it to a file and keep that file private.`
 
-func (c *cli) subscribersExport(ctx context.Context, args []string) error {
-	var cfg config
-	fs := newFlagSet("subscribers export", exportHelp, &cfg, quietFlags)
-	store, err := c.openNoArgs(ctx, fs, &cfg, args)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	subs, err := store.Subscribers(ctx)
+func (c *cli) exportCmd() *cobra.Command {
+	return c.storeCommand("export", exportHelp, c.subscribersExport)
+}
+
+func (c *cli) subscribersExport(cmd *cobra.Command, store data.Store) error {
+	subs, err := store.Subscribers(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -70,19 +66,23 @@ Nothing is imported if any line is not an address.`
 // maxImport bounds an import file: a million addresses is a big list.
 const maxImport = 1_000_000
 
-func (c *cli) subscribersImport(ctx context.Context, args []string) error {
+func (c *cli) importCmd() *cobra.Command {
 	var cfg config
-	fs := newFlagSet("subscribers import", importHelp, &cfg, quietFlags)
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
+	cmd := c.command("import", importHelp, &cfg, quietFlags)
+	cmd.RunE = func(cmd *cobra.Command, pos []string) error {
+		if len(pos) != 1 {
+			return c.usageError(cmd, "give one CSV file (or - for stdin)")
+		}
+		return c.subscribersImport(cmd.Context(), cfg, pos[0])
 	}
-	if len(pos) != 1 {
-		return c.usageError(fs, "give one CSV file (or - for stdin)")
-	}
+	return cmd
+}
+
+// subscribersImport imports the addresses in the file named (- for stdin).
+func (c *cli) subscribersImport(ctx context.Context, cfg config, file string) error {
 	var in io.Reader = os.Stdin
-	if pos[0] != "-" {
-		f, err := os.Open(pos[0])
+	if file != "-" {
+		f, err := os.Open(file)
 		if err != nil {
 			return err
 		}
