@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"io"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -37,7 +39,21 @@ const (
 	// guardBuffer is how much is read from the session at a time: as much
 	// as Bubble Tea reads, and it stays with the session.
 	guardBuffer = 256
+	// maxEscHold is the longest start of an escape sequence held back
+	// waiting for its end: longer than any key's sequence.
+	maxEscHold = 32
 )
+
+// escapeWait is how long the start of an escape sequence waits for the
+// rest of it. A client may send a sequence in pieces (an arrow key as
+// ESC, then [B), and Bubble Tea takes the end of each read as the end of
+// a key, so ESC alone would be Esc. Held a moment, the pieces make the key
+// again; an Esc pressed alone arrives that much later, as in vim
+// (ttimeoutlen) or tmux (escape-time). Nanoseconds, so tests may lengthen
+// it while sessions run.
+var escapeWait atomic.Int64
+
+func init() { escapeWait.Store(int64(50 * time.Millisecond)) }
 
 type inputGuard struct {
 	r io.Reader
@@ -48,7 +64,6 @@ type inputGuard struct {
 
 	buf      []byte // read from r; buf[off:end] is not handled yet
 	off, end int
-	lastFull bool // the last read from r filled the space it was given
 
 	run      int    // bytes in the current run of text
 	inPaste  bool   // between a start and an end marker
@@ -58,6 +73,17 @@ type inputGuard struct {
 
 	pending tea.Msg // a paste to send once Bubble Tea has flushed
 	flushed bool    // the empty read that precedes pending was returned
+
+	// While an escape's start is held, r is read in the background so the
+	// wait can end: waiting brings that read's result, into spare.
+	waiting chan readResult
+	spare   []byte
+	release bool // the wait ended: hand the held start on as it is
+}
+
+type readResult struct {
+	n   int
+	err error
 }
 
 func newInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *inputGuard {
@@ -100,15 +126,33 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 	}
 }
 
-// holding says whether what is left is the start of a paste marker that
-// needs more bytes to tell. ESC and ESC [ alone may be keys (escape,
-// alt+[), so they are held only when more input was already waiting.
+// holding says whether what is left, all that was read, is the start of
+// an escape sequence without its end: ESC, ESC O, or ESC [ and parameters
+// without the final byte (this includes a paste marker's first bytes).
 func (g *inputGuard) holding() bool {
 	rest := g.buf[g.off:g.end]
-	return len(rest) < len(pasteStart) && (len(rest) >= 3 || g.lastFull) && bytes.HasPrefix([]byte(pasteStart), rest)
+	if g.release || len(rest) == 0 || rest[0] != 0x1b || len(rest) > maxEscHold {
+		return false
+	}
+	switch {
+	case len(rest) == 1:
+		return true
+	case rest[1] == 'O':
+		return len(rest) == 2
+	case rest[1] == '[':
+		for _, c := range rest[2:] {
+			if c < 0x20 || c > 0x3f {
+				return false // a final byte, or not a sequence at all
+			}
+		}
+		return true
+	}
+	return false
 }
 
-// fill reads more from r, keeping what is not handled yet.
+// fill reads more from r, keeping what is not handled yet. While the start
+// of an escape sequence is held it waits at most escapeWait, then has the
+// start handed on as it is.
 func (g *inputGuard) fill() error {
 	if g.off == g.end {
 		g.off, g.end = 0, 0
@@ -116,14 +160,43 @@ func (g *inputGuard) fill() error {
 		g.end = copy(g.buf, g.buf[g.off:g.end])
 		g.off = 0
 	}
-	space := len(g.buf) - g.end
-	n, err := g.r.Read(g.buf[g.end:])
-	g.end += n
-	g.lastFull = n == space
-	if n > 0 {
+	if g.waiting == nil && !g.holding() {
+		n, err := g.r.Read(g.buf[g.end:])
+		g.end += n
+		if n > 0 {
+			return nil
+		}
+		return err // nil: the caller reads again
+	}
+	if g.waiting == nil {
+		if g.spare == nil {
+			g.spare = make([]byte, len(g.buf)-maxEscHold)
+		}
+		g.waiting = make(chan readResult, 1)
+		go func(r io.Reader, buf []byte, done chan<- readResult) {
+			n, err := r.Read(buf)
+			done <- readResult{n, err}
+		}(g.r, g.spare, g.waiting)
+	}
+	var expired <-chan time.Time
+	if g.holding() {
+		t := time.NewTimer(time.Duration(escapeWait.Load()))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case res := <-g.waiting:
+		g.waiting = nil
+		g.release = false
+		g.end += copy(g.buf[g.end:], g.spare[:res.n])
+		if res.n > 0 {
+			return nil
+		}
+		return res.err
+	case <-expired:
+		g.release = true // ground hands the start on; the read goes on
 		return nil
 	}
-	return err // nil: the caller reads again
 }
 
 // ground copies text outside pastes to p, stopping before a paste's start

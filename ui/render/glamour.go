@@ -7,34 +7,24 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// maxRetries bounds the extra renders spent on glamour's overflowing lines.
-const maxRetries = 2
-
 // render returns body rendered so that no line is wider than width.
-// Glamour's wrappers miscount some lines (reflow does not count a '-' it
-// breaks after), so a render that overflows is redone a little narrower,
-// which keeps paragraphs natural, and any line still too wide is wrapped.
+// Prose is guarded against glamour's double wrapping (guardBreaks); what
+// glamour leaves wider than width (a long code line, a word or URL longer
+// than the line) is wrapped here, keeping its styles.
 func render(body string, width int, st Style) (string, error) {
 	// A tab would be drawn at the terminal's tab stops, not where width
 	// counts expect it. Tabs mostly indent code, where four columns is what
 	// CommonMark reads them as.
-	body = strings.ReplaceAll(body, "\t", "    ")
-	wrap := width
-	for try := 0; ; try++ {
-		raw, err := renderOnce(body, wrap, st)
-		if err != nil {
-			return "", err
-		}
-		out := trimPadding(raw)
-		over := widest(out) - width
-		if over <= 0 {
-			return out, nil
-		}
-		if try == maxRetries || wrap-over < MinWidth {
-			return wrapWide(out, width), nil
-		}
-		wrap -= over
+	body, unguard := guardBreaks(strings.ReplaceAll(body, "\t", "    "))
+	raw, err := renderOnce(body, width, st)
+	if err != nil {
+		return "", err
 	}
+	out := trimPadding(unguard.Replace(raw))
+	if widest(out) > width {
+		out = wrapWide(out, width)
+	}
+	return out, nil
 }
 
 // renderOnce builds a renderer per call: that costs ~0.04 ms against ~15 ms
