@@ -53,6 +53,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer nl.attachSite(ctx, cfg, scfg, lib, store, srv)()
 	if err := srv.Listen(); err != nil {
 		return err
 	}

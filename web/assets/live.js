@@ -1,0 +1,52 @@
+// Live comments and the copy button. The page works without this script:
+// it only adds what a visitor posts (over SSH) while the page is open, and
+// removes what a moderator hides or deletes. Everything it inserts is HTML
+// the server escaped; nothing from a visitor is built into markup here.
+(function () {
+  "use strict";
+  var copy = document.querySelector("button.copy");
+  if (copy && navigator.clipboard) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var text = document.getElementById(copy.dataset.copy).textContent;
+      navigator.clipboard.writeText(text).then(function () { copy.textContent = "Copied"; }, function () {});
+    });
+  }
+  var list = document.getElementById("comments");
+  if (!list || !window.EventSource) { return; }
+  var count = document.getElementById("comment-count");
+  function recount() {
+    var n = list.querySelectorAll("article.comment").length;
+    if (count) { count.textContent = String(n); }
+    var empty = list.querySelector(".empty");
+    var end = list.querySelector(".end");
+    if (empty) { empty.hidden = n > 0; }
+    if (end) { end.hidden = n === 0; }
+  }
+  function on(es, name, fn) {
+    es.addEventListener(name, function (e) { fn(JSON.parse(e.data)); recount(); });
+  }
+  function connect(url) {
+    var es = new EventSource(url);
+    on(es, "comment", function (d) {
+      if (document.getElementById("c" + d.id)) { return; }
+      var end = list.querySelector(".end");
+      var holder = document.createElement("div");
+      holder.innerHTML = d.html;
+      list.insertBefore(holder.firstElementChild, end || null);
+    });
+    on(es, "remove", function (d) {
+      var el = document.getElementById("c" + d.id);
+      if (el) { el.remove(); }
+    });
+    on(es, "thread", function (d) { list.innerHTML = d.html; });
+    es.onerror = function () {
+      // The browser retries by itself unless the server refused (a full
+      // server answers 503): then try again, once, a while later.
+      if (es.readyState === EventSource.CLOSED) {
+        setTimeout(function () { connect(list.dataset.events); }, 30000);
+      }
+    };
+  }
+  connect(list.dataset.events);
+})();
