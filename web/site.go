@@ -112,7 +112,7 @@ func New(cfg Config) *Site {
 			mux.HandleFunc("POST /subscribe", noStore(s.subscribe))
 		}
 	}
-	mux.HandleFunc("/", s.notFound)
+	mux.HandleFunc("GET /", s.notFound)
 	s.handler = s.bound(mux)
 	return s
 }
