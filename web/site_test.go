@@ -39,6 +39,7 @@ type blogOpts struct {
 	perIP      int
 	moderator  func(string) bool
 	limits     data.Limits
+	conns      int // the listener's cap (0: web.MaxConns)
 }
 
 const goPost = "go-for-backend-services"
@@ -51,7 +52,11 @@ func generous() data.Limits {
 	return l
 }
 
-func startBlog(t *testing.T, o blogOpts) *blog {
+func startBlog(t *testing.T, o blogOpts) *blog { return startBlogTBOpts(t, o) }
+
+func startBlogTB(t testing.TB) *blog { return startBlogTBOpts(t, blogOpts{}) }
+
+func startBlogTBOpts(t testing.TB, o blogOpts) *blog {
 	t.Helper()
 	if o.limits == (data.Limits{}) {
 		o.limits = generous()
@@ -66,7 +71,7 @@ func startBlog(t *testing.T, o blogOpts) *blog {
 		t.Fatal(err)
 	}
 	b := &blog{store: store, lib: lib}
-	ln, err := web.Listen("127.0.0.1:0", 0)
+	ln, err := web.Listen("127.0.0.1:0", o.conns)
 	if err != nil {
 		t.Fatal(err)
 	}
