@@ -117,4 +117,3 @@ func BenchmarkFanOut1000(b *testing.B) {
 	cancel()
 	tr.CloseIdleConnections()
 }
-
