@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"blog/data"
 	"blog/internal/smtptest"
+	"blog/web"
 )
 
 // hostile is what visitors may write: the terminal attacks of the
@@ -290,5 +292,27 @@ func TestRequestLimits(t *testing.T) {
 		if resp, _ := get(t, b.url+c.path); resp.StatusCode != c.status {
 			t.Errorf("%.60s: %d, want %d", c.path, resp.StatusCode, c.status)
 		}
+	}
+}
+
+// A stream outlives the server's whole-request timeouts (10 s each in
+// web.NewServer; shortened here): it lifts the read deadline and moves
+// the write deadline on with each frame.
+func TestStreamOutlivesRequestTimeouts(t *testing.T) {
+	b := startBlog(t, blogOpts{})
+	ln, err := web.Listen("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 300 * time.Millisecond
+	srv := &http.Server{Handler: b.site, ReadHeaderTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	opened := time.Now()
+	_, events := openStream(t, "http://"+ln.Addr().String()+"/posts/"+goPost+"/events")
+	waitUntil(t, func() bool { return time.Since(opened) > 4*timeout })
+	b.comment(t, "ada", "still here")
+	if ev := next(t, events); ev.event != "comment" || !strings.Contains(ev.data, "still here") {
+		t.Fatalf("after the timeouts: %+v", ev)
 	}
 }

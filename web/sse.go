@@ -177,13 +177,6 @@ func (l *streams) closeAll() {
 	}
 }
 
-// count is the streams open now.
-func (l *streams) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.opened
-}
-
 // watched are the posts with open streams.
 func (l *streams) watched() []string {
 	l.mu.Lock()
