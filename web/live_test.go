@@ -101,12 +101,14 @@ func TestLiveCommentsAndReconnect(t *testing.T) {
 	b := startBlog(t, blogOpts{})
 	page := b.url + "/posts/" + goPost
 	_, html := get(t, page)
+	// A comment added after the page was read, before its stream opened,
+	// arrives: the stream starts where the page was rendered.
+	c1 := b.comment(t, "ada", "one")
+	waitUntil(t, func() bool { _, p := get(t, page); return strings.Contains(p, `id="c`+itoa(c1.ID)+`"`) })
 	resp, events := openStream(t, page+"/events?since="+dataSince(t, html))
 	if resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("stream headers: %v", resp.Header)
 	}
-	// A comment added before the stream opened, after the page, arrives.
-	c1 := b.comment(t, "ada", "one")
 	ev := next(t, events)
 	if ev.event != "comment" || !strings.Contains(ev.data, `"id":`+itoa(c1.ID)) || !strings.Contains(ev.data, "one") {
 		t.Fatalf("first event: %+v", ev)

@@ -111,7 +111,7 @@ func NewServer(h http.Handler) *http.Server {
 	}
 }
 
-// Handler is New(cfg) for callers that need no live comments: pages are
-// still re-rendered on every event passed to Event, but nothing is
-// streamed without Run.
+// Handler is New(cfg) as an http.Handler. Without Run, pages are still
+// rendered afresh after each event passed to Event, but the live streams
+// get no frames.
 func Handler(cfg Config) http.Handler { return New(cfg) }

@@ -23,11 +23,19 @@
     if (empty) { empty.hidden = n > 0; }
     if (end) { end.hidden = n === 0; }
   }
+  // The page was rendered at stream position data-since: following from
+  // there, nothing posted since is missed. A reconnect by the browser
+  // sends Last-Event-ID itself; one of ours passes the last id we saw.
+  var last = list.dataset.since || "";
   function on(es, name, fn) {
-    es.addEventListener(name, function (e) { fn(JSON.parse(e.data)); recount(); });
+    es.addEventListener(name, function (e) {
+      if (e.lastEventId) { last = e.lastEventId; }
+      fn(JSON.parse(e.data));
+      recount();
+    });
   }
-  function connect(url) {
-    var es = new EventSource(url);
+  function connect() {
+    var es = new EventSource(list.dataset.events + "?since=" + encodeURIComponent(last));
     on(es, "comment", function (d) {
       if (document.getElementById("c" + d.id)) { return; }
       var end = list.querySelector(".end");
@@ -44,9 +52,9 @@
       // The browser retries by itself unless the server refused (a full
       // server answers 503): then try again, once, a while later.
       if (es.readyState === EventSource.CLOSED) {
-        setTimeout(function () { connect(list.dataset.events); }, 30000);
+        setTimeout(connect, 30000);
       }
     };
   }
-  connect(list.dataset.events);
+  connect();
 })();
