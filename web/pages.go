@@ -96,49 +96,53 @@ func (s *Site) threadOf(ctx context.Context, slug string) (*thread, error) {
 	if t, ok := s.threads.Get(slug); ok {
 		return t, nil
 	}
-	v, err, _ := s.flight.Do("thread/"+slug, func() (any, error) {
-		s.mu.Lock()
-		before := s.version
-		s.mu.Unlock()
-		since := s.live.position()
-		cs, err := s.cfg.Store.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
-		if err != nil {
-			return nil, err
-		}
-		t := &thread{comments: slices.Clip(cs), Count: len(cs), Since: since}
-		if len(cs) == data.MaxPageSize {
-			counts, err := s.commentCounts(ctx)
-			if err != nil {
-				return nil, err
-			}
-			t.Count = max(counts[slug], len(cs))
-			t.More = t.Count - len(cs)
-		}
-		views := make([]commentView, len(cs))
-		for i, c := range cs {
-			views[i] = s.commentView(c)
-			t.bytes += int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug)) + 112
-			if c.CreatedAt.After(t.newest) {
-				t.newest = c.CreatedAt
-			}
-		}
-		var buf bytes.Buffer
-		if err := s.pages["thread"].ExecuteTemplate(&buf, "thread", views); err != nil {
-			return nil, err
-		}
-		t.HTML = template.HTML(buf.String())
-		t.bytes += int64(buf.Len())
-		s.mu.Lock()
-		if s.version == before {
-			s.threads.Add(slug, t)
-		}
-		s.mu.Unlock()
-		return t, nil
-	})
+	v, err, _ := s.flight.Do("thread/"+slug, func() (any, error) { return s.loadThread(ctx, slug) })
 	if err != nil {
 		return nil, err
 	}
 	return v.(*thread), nil
+}
+
+// loadThread queries and renders slug's thread, and keeps it unless an
+// event came meanwhile.
+func (s *Site) loadThread(ctx context.Context, slug string) (*thread, error) {
+	s.mu.Lock()
+	before := s.version
+	s.mu.Unlock()
+	since := s.live.position()
+	cs, err := s.cfg.Store.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
+	if err != nil {
+		return nil, err
+	}
+	t := &thread{comments: slices.Clip(cs), Count: len(cs), Since: since}
+	if len(cs) == data.MaxPageSize {
+		counts, err := s.commentCounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.Count = max(counts[slug], len(cs))
+		t.More = t.Count - len(cs)
+	}
+	views := make([]commentView, len(cs))
+	for i, c := range cs {
+		views[i] = s.commentView(c)
+		t.bytes += int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug)) + 112
+		if c.CreatedAt.After(t.newest) {
+			t.newest = c.CreatedAt
+		}
+	}
+	var buf bytes.Buffer
+	if err := s.pages["thread"].ExecuteTemplate(&buf, "thread", views); err != nil {
+		return nil, err
+	}
+	t.HTML = template.HTML(buf.String())
+	t.bytes += int64(buf.Len())
+	s.mu.Lock()
+	if s.version == before {
+		s.threads.Add(slug, t)
+	}
+	s.mu.Unlock()
+	return t, nil
 }
 
 // body is a post's Markdown as HTML, rendered once per revision.

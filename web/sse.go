@@ -317,12 +317,14 @@ func (s *Site) stream(ctx context.Context, ev data.Event) {
 	}
 }
 
-// publishThread sends a post's whole thread. Run queries it after every
-// earlier event was published, so it is at least as new as they are.
+// publishThread sends a post's whole thread. Run queries it itself (not
+// from the cache, nor by joining a query a page began before the event)
+// after every earlier event was published, so it is at least as new as
+// they are.
 func (s *Site) publishThread(ctx context.Context, slug string) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	t, err := s.threadOf(ctx, slug)
+	t, err := s.loadThread(ctx, slug)
 	if err != nil {
 		s.cfg.Log.Warn("web: a thread could not be loaded for its live pages", "err", err)
 		s.live.forget() // their next reconnect reloads it
@@ -349,7 +351,7 @@ func (s *Site) events(w http.ResponseWriter, r *http.Request) {
 	// from another process, reloads the thread first.
 	var reload *frame
 	if since != "" && !s.live.canReplay(since) {
-		ctx, cancel := context.WithTimeout(r.Context(), opTimeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), opTimeout)
 		t, err := s.threadOf(ctx, slug)
 		cancel()
 		if err != nil {
