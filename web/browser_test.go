@@ -176,7 +176,7 @@ func TestBrowser(t *testing.T) {
 	}
 	text := evaluate[string](t, ctx, `document.querySelector("#comments article.comment").textContent`)
 	count := evaluate[string](t, ctx, `document.getElementById("comment-count").textContent`)
-	if !strings.Contains(text, "ada #") || !strings.Contains(text, "Hello from a terminal <b>!</b>") || count != "1" || !evaluate[bool](t, ctx, `window.notReloaded === true`) {
+	if !strings.Contains(text, "ada #") || !strings.Contains(text, " · just now") || !strings.Contains(text, "Hello from a terminal <b>!</b>") || count != "1" || !evaluate[bool](t, ctx, `window.notReloaded === true`) {
 		t.Fatalf("live comment: %q, count %q", text, count)
 	}
 	// A moderator hides it: it goes, still without a reload.

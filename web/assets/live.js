@@ -12,7 +12,26 @@
       navigator.clipboard.writeText(text).then(function () { copy.textContent = "Copied"; }, function () {});
     });
   }
+  // Comment times read as in the terminal ("3 minutes ago"); the page
+  // itself carries the absolute time, which stays as the tooltip.
+  function plural(n, one, many) { return n === 1 ? "1 " + one : n + " " + many; }
+  function ago(t) {
+    var s = (Date.now() - t.getTime()) / 1000;
+    if (s < 60) { return "just now"; }
+    if (s < 3600) { return plural(Math.floor(s / 60), "minute", "minutes") + " ago"; }
+    if (s < 86400) { return plural(Math.floor(s / 3600), "hour", "hours") + " ago"; }
+    if (s < 2 * 86400) { return "yesterday"; }
+    if (s < 30 * 86400) { return plural(Math.floor(s / 86400), "day", "days") + " ago"; }
+    return null;
+  }
+  function relative(root) {
+    root.querySelectorAll("article.comment time[datetime]").forEach(function (el) {
+      var when = ago(new Date(el.getAttribute("datetime")));
+      if (when && !el.title) { el.title = el.textContent; el.textContent = when; }
+    });
+  }
   var list = document.getElementById("comments");
+  if (list) { relative(list); }
   if (!list || !window.EventSource) { return; }
   var count = document.getElementById("comment-count");
   function recount() {
@@ -31,6 +50,7 @@
     es.addEventListener(name, function (e) {
       if (e.lastEventId) { last = e.lastEventId; }
       fn(JSON.parse(e.data));
+      relative(list);
       recount();
     });
   }
