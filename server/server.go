@@ -84,6 +84,7 @@ type Server struct {
 	metrics *metrics
 	limiter *connLimiter
 	quiet   *quietTrigger // nil when memory is left to the runtime
+	watch   watchers      // see Watch
 
 	ssh      *ssh.Server
 	sshLn    net.Listener
@@ -132,6 +133,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	s.hub.onEvent = func(ev data.Event) {
 		shared.apply(ev)
 		s.quiet.touch()
+		s.watch.notify(ev)
 	}
 	s.uiCfg = ui.Config{
 		Title:     cfg.Title,

@@ -48,13 +48,7 @@ type mailSetup struct {
 
 func newMailSetup(cfg config, log *slog.Logger) (*mailSetup, error) {
 	n := cfg.newsletter
-	public := n.publicURL
-	if public == "" {
-		public = "http://localhost"
-		if _, port, err := net.SplitHostPort(n.webAddr); err == nil && port != "" && port != "80" {
-			public += ":" + port
-		}
-	}
+	public := publicURL(n)
 	pu, err := url.Parse(public)
 	if err != nil || pu.Hostname() == "" {
 		return nil, fmt.Errorf("--public-url %q: want a URL such as https://blog.example", public)
@@ -152,7 +146,7 @@ func newNewsletter(cfg config, store data.Store, lib *posts.Library, log *slog.L
 	if p.webAddr == "" {
 		log.Warn("no --web-addr: the confirm and unsubscribe links in mail lead nowhere")
 	} else {
-		p.web = web.NewServer(web.Handler(web.Config{Title: cfg.title, Store: store, Log: log}))
+		p.web = web.NewServer(nil) // the site, once the server exists (attachSite)
 	}
 	return p, nil
 }

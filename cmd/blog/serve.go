@@ -59,6 +59,7 @@ func (c *cli) serve(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	defer nl.attachSite(ctx, cfg, scfg, lib, store, srv)()
 	if err := srv.Listen(); err != nil {
 		return err
 	}

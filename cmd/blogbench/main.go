@@ -9,6 +9,7 @@
 //	blogbench baseline-server [--addr 127.0.0.1:0]              the bare wish server
 //	blogbench serve --data-dir DIR [--seed N]                   the blog with pprof
 //	blogbench seed --data-dir DIR [--count 50]                  comments for a fresh server
+//	blogbench web [--duration 10s] [--conns 64]                 the web post page against a static file server
 //
 // Only loopback addresses are accepted.
 package main
@@ -58,8 +59,10 @@ func dispatch(ctx context.Context, args []string) error {
 		return replicasMain(ctx, args)
 	case "attack":
 		return attackMain(ctx, args)
+	case "web":
+		return webMain(ctx, args)
 	}
-	return fmt.Errorf("unknown command %q (run, compare, replicas, attack, baseline-server, serve, seed)", name)
+	return fmt.Errorf("unknown command %q (run, compare, replicas, attack, baseline-server, serve, seed, web)", name)
 }
 
 func newFlags(name, usage string) *flag.FlagSet {
