@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"blog/jobs"
 	"blog/posts"
 	"blog/server"
 )
@@ -66,7 +67,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		server.RunJobs(jobsCtx, store, server.JobsConfig{ResetEvery: cfg.resetEvery, Retain: cfg.retain}, log)
+		jobs.Run(jobsCtx, store, jobs.Config{ResetEvery: cfg.resetEvery, Retain: cfg.retain}, log)
 	}()
 	defer func() { stopJobs(); <-jobsDone }()
 	return srv.Serve(ctx)
