@@ -1,6 +1,7 @@
 package server
 
 import (
+	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
 
@@ -14,13 +15,13 @@ type CacheBudgets struct {
 	Render int64
 	// Drawings are the comment drawings (ui.CacheBudgets).
 	Drawings ui.CacheBudgets
-	// Comments holds the first comments of each post (DefaultCommentsBudget).
+	// Comments holds the first comments of each post (threads.DefaultBudget).
 	Comments int64
 }
 
 // DefaultCacheMiB is the default of all the shared caches' budgets
 // together: the defaults of each, added up.
-const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + DefaultCommentsBudget) >> 20
+const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + threads.DefaultBudget) >> 20
 
 // SplitCacheBudget shares one budget among the caches in the proportions
 // of their defaults, so an operator sets a single number. A total below
@@ -35,18 +36,18 @@ func SplitCacheBudget(total int64) CacheBudgets {
 			Drawings: part(ui.DefaultDrawingsBudget),
 			Frames:   part(ui.DefaultFramesBudget),
 		},
-		Comments: part(DefaultCommentsBudget),
+		Comments: part(threads.DefaultBudget),
 	}
 }
 
 // cacheSizes lists every shared cache's size for /metrics.
-func (s *Server) cacheSizes(shared *threads) []cacheSize {
+func (s *Server) cacheSizes(shared *threads.Shared) []cacheSize {
 	rb, rn := s.render.Size()
 	out := []cacheSize{{"render", rb, rn}}
 	for _, c := range s.caches.Sizes() {
 		out = append(out, cacheSize{c.Name, c.Bytes, c.Entries})
 	}
-	cb, cn := shared.size()
+	cb, cn := shared.Size()
 	return append(out, cacheSize{"comment_pages", cb, cn})
 }
 

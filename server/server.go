@@ -21,6 +21,7 @@ import (
 
 	"blog/data"
 	"blog/posts"
+	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
 
@@ -117,7 +118,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := newThreads(observedStore{Store: store, m: s.metrics}, cfg.Caches.Comments)
+	shared := threads.New(observedStore{Store: store, m: s.metrics}, cfg.Caches.Comments)
 	s.store = shared
 	s.metrics.reg.MustRegister(newCacheCollector(func() []cacheSize { return s.cacheSizes(shared) }))
 	s.hub = newHub(store, s.metrics, cfg.Log)
@@ -128,7 +129,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		})
 	}
 	s.hub.onEvent = func(ev data.Event) {
-		shared.apply(ev)
+		shared.Apply(ev)
 		s.quiet.touch()
 	}
 	s.uiCfg = ui.Config{
