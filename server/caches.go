@@ -1,6 +1,7 @@
 package server
 
 import (
+	"blog/ops"
 	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
@@ -41,14 +42,14 @@ func SplitCacheBudget(total int64) CacheBudgets {
 }
 
 // cacheSizes lists every shared cache's size for /metrics.
-func (s *Server) cacheSizes(shared *threads.Shared) []cacheSize {
+func (s *Server) cacheSizes(shared *threads.Shared) []ops.CacheSize {
 	rb, rn := s.render.Size()
-	out := []cacheSize{{"render", rb, rn}}
+	out := []ops.CacheSize{{Name: "render", Bytes: rb, Entries: rn}}
 	for _, c := range s.caches.Sizes() {
-		out = append(out, cacheSize{c.Name, c.Bytes, c.Entries})
+		out = append(out, ops.CacheSize{Name: c.Name, Bytes: c.Bytes, Entries: c.Entries})
 	}
 	cb, cn := shared.Size()
-	return append(out, cacheSize{"comment_pages", cb, cn})
+	return append(out, ops.CacheSize{Name: "comment_pages", Bytes: cb, Entries: cn})
 }
 
 // moderatorKeys answers, for the UI, whether a fingerprint is one of the

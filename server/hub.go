@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/ops"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -22,7 +23,7 @@ const countsRefresh = time.Minute
 // the shared comment counts the post list shows.
 type hub struct {
 	store   data.Store
-	metrics *metrics
+	metrics *ops.Metrics
 	log     *slog.Logger
 
 	mu    sync.Mutex
@@ -34,7 +35,7 @@ type hub struct {
 	onEvent func(data.Event)
 }
 
-func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
+func newHub(store data.Store, m *ops.Metrics, log *slog.Logger) *hub {
 	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]*mailbox{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
@@ -146,9 +147,9 @@ func (h *hub) run(ctx context.Context) {
 
 func (h *hub) observe(ev data.Event) {
 	kind := map[data.EventKind]string{data.CommentAdded: "added", data.CommentChanged: "changed", data.Resync: "resync"}[ev.Kind]
-	h.metrics.liveEvents.WithLabelValues(kind).Inc()
+	h.metrics.LiveEvents.WithLabelValues(kind).Inc()
 	if ev.Kind == data.CommentAdded {
-		h.metrics.liveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())
+		h.metrics.LiveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())
 	}
 }
 

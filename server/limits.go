@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"blog/ops"
+
 	"github.com/charmbracelet/ssh"
 	"golang.org/x/time/rate"
 )
@@ -66,7 +68,7 @@ const (
 // connLimiter counts connections and decides on each new one.
 type connLimiter struct {
 	lim     Limits
-	metrics *metrics
+	metrics *ops.Metrics
 
 	mu      sync.Mutex
 	total   int
@@ -79,7 +81,7 @@ type bucket struct {
 	seen time.Time
 }
 
-func newConnLimiter(l Limits, m *metrics) *connLimiter {
+func newConnLimiter(l Limits, m *ops.Metrics) *connLimiter {
 	return &connLimiter{lim: l.withDefaults(), metrics: m, perIP: map[string]int{}, buckets: map[string]*bucket{}}
 }
 
@@ -101,7 +103,7 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	// Far over the rate (a flood): not even a handshake.
 	if !allowed && b.TokensAt(now) < -float64(c.lim.ConnsPerMinute) {
 		c.mu.Unlock()
-		c.metrics.connRejected.WithLabelValues("flood").Inc()
+		c.metrics.ConnRejected.WithLabelValues("flood").Inc()
 		return nil
 	}
 	if !allowed {
@@ -111,13 +113,13 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	switch {
 	case !allowed:
 		refusal = "Too many new connections from your address. Please wait a minute and try again."
-		c.metrics.connRejected.WithLabelValues("rate").Inc()
+		c.metrics.ConnRejected.WithLabelValues("rate").Inc()
 	case c.total >= c.lim.MaxConns:
 		refusal = "The server is full right now. Please try again in a few minutes."
-		c.metrics.connRejected.WithLabelValues("server_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("server_full").Inc()
 	case c.perIP[ip] >= c.lim.MaxConnsPerIP:
 		refusal = "Too many open sessions from your address. Close one and try again."
-		c.metrics.connRejected.WithLabelValues("ip_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("ip_full").Inc()
 	}
 	c.total++
 	c.perIP[ip]++
@@ -130,7 +132,7 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	tc := &trackedConn{Conn: conn, ip: ip, limiter: c, release: func() { c.release(ip) }}
 	tc.timer.Store(time.AfterFunc(c.lim.HandshakeTimeout, func() {
 		if !tc.started.Load() {
-			c.metrics.connRejected.WithLabelValues("handshake_timeout").Inc()
+			c.metrics.ConnRejected.WithLabelValues("handshake_timeout").Inc()
 			tc.Close()
 		}
 	}))
@@ -167,10 +169,10 @@ func (c *connLimiter) acquireExtra(ip string) string {
 	defer c.mu.Unlock()
 	switch {
 	case c.total >= c.lim.MaxConns:
-		c.metrics.connRejected.WithLabelValues("server_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("server_full").Inc()
 		return "The server is full right now. Please try again in a few minutes."
 	case c.perIP[ip] >= c.lim.MaxConnsPerIP:
-		c.metrics.connRejected.WithLabelValues("ip_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("ip_full").Inc()
 		return "Too many open sessions from your address. Close one and try again."
 	}
 	c.total++
@@ -200,7 +202,7 @@ func (t *trackedConn) openSession() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.sessions >= MaxSessionsPerConn {
-		t.limiter.metrics.connRejected.WithLabelValues("sessions_per_conn").Inc()
+		t.limiter.metrics.ConnRejected.WithLabelValues("sessions_per_conn").Inc()
 		return fmt.Sprintf("At most %d sessions per connection. Close one and try again.", MaxSessionsPerConn)
 	}
 	// The first session rides on the connection's own slot.

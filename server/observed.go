@@ -6,33 +6,34 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/ops"
 )
 
 // observedStore counts and times the store calls sessions make, for
 // /metrics. Everything not overridden passes straight through.
 type observedStore struct {
 	data.Store
-	m *metrics
+	m *ops.Metrics
 }
 
 // observe records one call: its latency, and what kind of failure it was.
 func (o observedStore) observe(op, action string, start time.Time, err error) {
-	o.m.dbLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	o.m.DBLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	var inv *data.InvalidError
 	var rl *data.RateLimitError
 	switch {
 	case err == nil, errors.Is(err, data.ErrNotFound):
 	case errors.As(err, &inv):
-		o.m.rejectedInputs.WithLabelValues("invalid_" + inv.Field).Inc()
+		o.m.RejectedInputs.WithLabelValues("invalid_" + inv.Field).Inc()
 	case errors.As(err, &rl):
-		o.m.rateLimitHits.WithLabelValues(action).Inc()
-		o.m.rejectedInputs.WithLabelValues("rate_limited").Inc()
+		o.m.RateLimitHits.WithLabelValues(action).Inc()
+		o.m.RejectedInputs.WithLabelValues("rate_limited").Inc()
 	case errors.Is(err, data.ErrBanned):
-		o.m.rejectedInputs.WithLabelValues("banned").Inc()
+		o.m.RejectedInputs.WithLabelValues("banned").Inc()
 	case errors.Is(err, data.ErrKeyRequired):
-		o.m.rejectedInputs.WithLabelValues("key_required").Inc()
+		o.m.RejectedInputs.WithLabelValues("key_required").Inc()
 	default:
-		o.m.dbErrors.WithLabelValues(op).Inc()
+		o.m.DBErrors.WithLabelValues(op).Inc()
 	}
 }
 
@@ -41,7 +42,7 @@ func (o observedStore) AddComment(ctx context.Context, c data.NewComment) (data.
 	out, err := o.Store.AddComment(ctx, c)
 	o.observe("add_comment", "comment", start, err)
 	if err == nil {
-		o.m.commentsPosted.Inc()
+		o.m.CommentsPosted.Inc()
 	}
 	return out, err
 }
@@ -65,7 +66,7 @@ func (o observedStore) Subscribe(ctx context.Context, email string, a data.Autho
 	c, err := o.Store.Subscribe(ctx, email, a)
 	o.observe("subscribe", "subscribe", start, err)
 	if err == nil {
-		o.m.subscriptions.Inc()
+		o.m.Subscriptions.Inc()
 	}
 	return c, err
 }
@@ -89,7 +90,7 @@ func (o observedStore) SetHidden(ctx context.Context, id int64, hidden bool, by 
 	err := o.Store.SetHidden(ctx, id, hidden, by)
 	o.observe("set_hidden", "", start, err)
 	if err == nil {
-		o.m.moderationAction.WithLabelValues(map[bool]string{true: "hide", false: "unhide"}[hidden]).Inc()
+		o.m.ModerationActions.WithLabelValues(map[bool]string{true: "hide", false: "unhide"}[hidden]).Inc()
 	}
 	return err
 }
@@ -99,7 +100,7 @@ func (o observedStore) DeleteComment(ctx context.Context, id int64, by string) e
 	err := o.Store.DeleteComment(ctx, id, by)
 	o.observe("delete_comment", "", start, err)
 	if err == nil {
-		o.m.moderationAction.WithLabelValues("delete").Inc()
+		o.m.ModerationActions.WithLabelValues("delete").Inc()
 	}
 	return err
 }
@@ -109,7 +110,7 @@ func (o observedStore) Ban(ctx context.Context, b data.Ban) error {
 	err := o.Store.Ban(ctx, b)
 	o.observe("ban", "", start, err)
 	if err == nil {
-		o.m.moderationAction.WithLabelValues("ban").Inc()
+		o.m.ModerationActions.WithLabelValues("ban").Inc()
 	}
 	return err
 }

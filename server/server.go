@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/ops"
 	"blog/posts"
 	"blog/threads"
 	"blog/ui"
@@ -28,6 +29,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	"github.com/pires/go-proxyproto"
+	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -68,6 +70,14 @@ type Config struct {
 	// Newsletter signs readers up (newsletter.Signup); nil stores sign-ups
 	// without mailing anyone (see newsletterOrStore).
 	Newsletter ui.Signup
+}
+
+// metrics are the operators' series. subscriptions is blog_subscriptions_total
+// under the name commands_newsletter.go uses; it goes when that file moves
+// out of server.
+type metrics struct {
+	*ops.Metrics
+	subscriptions prometheus.Counter
 }
 
 // Server is one replica's SSH and HTTP front.
@@ -113,19 +123,20 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		caches:   ui.NewCaches(cfg.Caches.Drawings),
 		stopping: make(chan struct{}),
 	}
-	s.metrics = newMetrics(s.render.Stats)
-	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
+	m := ops.NewMetrics(s.render.Stats)
+	s.metrics = &metrics{Metrics: m, subscriptions: m.Subscriptions}
+	s.limiter = newConnLimiter(cfg.Limits, m)
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := threads.New(observedStore{Store: store, m: s.metrics}, cfg.Caches.Comments)
+	shared := threads.New(observedStore{Store: store, m: m}, cfg.Caches.Comments)
 	s.store = shared
-	s.metrics.reg.MustRegister(newCacheCollector(func() []cacheSize { return s.cacheSizes(shared) }))
-	s.hub = newHub(store, s.metrics, cfg.Log)
+	m.Registry.MustRegister(ops.NewCacheCollector(func() []ops.CacheSize { return s.cacheSizes(shared) }))
+	s.hub = newHub(store, m, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
 		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
 			releaseMemory()
-			s.metrics.memoryReleases.Inc()
+			s.metrics.MemoryReleases.Inc()
 		})
 	}
 	s.hub.onEvent = func(ev data.Event) {
@@ -163,7 +174,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
-	s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+	s.http = &http.Server{Handler: ops.Handler(m, s.draining.Load, s.store.Ping), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
 
@@ -321,7 +332,7 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 	defer cancel()
 	side := &sessionSide{}
 	cut := func() {
-		s.metrics.sessionsCut.WithLabelValues("write_timeout").Inc()
+		s.metrics.SessionsCut.WithLabelValues("write_timeout").Inc()
 		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
 		_ = conn.Close()
 	}

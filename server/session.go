@@ -122,7 +122,7 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
 	var p *tea.Program
 	guard := newInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
-		s.metrics.rejectedInputs.WithLabelValues("paste_too_long").Inc()
+		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
 	var stopping bool
 	p = tea.NewProgram(model,
@@ -184,12 +184,12 @@ func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 		if isPty && (len(sess.Command()) == 0 || sess.Command()[0] == "read") {
 			kind = "tui"
 		}
-		s.metrics.sessionsOpen.WithLabelValues(kind).Inc()
-		s.metrics.sessionsTotal.WithLabelValues(kind).Inc()
+		s.metrics.SessionsOpen.WithLabelValues(kind).Inc()
+		s.metrics.SessionsTotal.WithLabelValues(kind).Inc()
 		s.log.Info("connect", attrs...)
 		next(sess)
-		s.metrics.sessionsOpen.WithLabelValues(kind).Dec()
-		s.metrics.sessionDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+		s.metrics.SessionsOpen.WithLabelValues(kind).Dec()
+		s.metrics.SessionDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 		s.log.Info("disconnect", append(attrs, "duration", time.Since(start).Round(time.Millisecond).String())...)
 	}
 }
