@@ -22,6 +22,7 @@ import (
 	"blog/data"
 	"blog/ops"
 	"blog/posts"
+	"blog/terminal"
 	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
@@ -308,7 +309,7 @@ func addrString(a net.Addr) string {
 
 // refuseExtras keeps the server to what a blog needs: no port forwarding
 // (no handlers are set), no subsystems, and session channels that refuse
-// agent and X11 forwarding (see sessionChannel).
+// agent and X11 forwarding (see terminal.Intercept).
 func (s *Server) refuseExtras(srv *ssh.Server) error {
 	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
@@ -330,26 +331,24 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 	}
 	channelCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	side := &sessionSide{}
 	cut := func() {
 		s.metrics.SessionsCut.WithLabelValues("write_timeout").Inc()
 		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
 		_ = conn.Close()
 	}
-	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, s.limiter.lim.WriteTimeout, cut) }
-	sessCtx := &sessionContext{Context: ctx, channel: channelCtx, side: side}
-	ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, sessCtx)
+	intercepted, channel := terminal.Intercept(ch, s.limiter.lim.WriteTimeout, cut)
+	ssh.DefaultSessionHandler(srv, conn, intercepted, channel.Context(ctx, channelCtx))
 	// The channel has closed: end the program, then wait for the handler.
 	cancel()
-	side.handler.Wait()
+	channel.WaitHandler()
 }
 
-// trackHandler is the outermost middleware: it tells the session's side
-// when the handler has returned.
+// trackHandler is the outermost middleware: it tells the session's
+// channel when the handler has returned.
 func (s *Server) trackHandler(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if side := sideOf(sess); side != nil {
-			defer side.handler.Done()
+		if ch := terminal.ChannelOf(sess); ch != nil {
+			defer ch.HandlerDone()
 		}
 		next(sess)
 	}

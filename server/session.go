@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/terminal"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -101,9 +102,9 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 
 // runTUI runs one Bubble Tea program for the session.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
-	side := sideOf(sess)
+	ch := terminal.ChannelOf(sess)
 	ctx := sess.Context() // ends when the session's channel closes
-	look, input := clientLook(ctx, sess, pty.Term)
+	look, input := terminal.QueryLook(ctx, sess, pty.Term)
 	us := ui.Session{
 		Author: author(sess),
 		Admin:  s.isAdmin(sess),
@@ -115,13 +116,13 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		us.Slug = cmd[1]
 	}
 	var out io.Writer = sess
-	var windows *windowSink
-	if side != nil {
-		out, windows = side.raw, &side.windows
+	var windows *terminal.Windows
+	if ch != nil {
+		out, windows = ch.Output(), ch.Windows()
 	}
-	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
+	model := terminal.NewPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
 	var p *tea.Program
-	guard := newInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
+	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
 		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
 	var stopping bool
@@ -143,14 +144,14 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	defer s.hub.remove(p)
 
 	if windows != nil {
-		windows.attach(p)
-		defer windows.attach(nil)
+		windows.Attach(p)
+		defer windows.Attach(nil)
 	}
-	_, _ = io.WriteString(out, enterTerminal)
+	_, _ = io.WriteString(out, terminal.Enter)
 	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
-	_, _ = io.WriteString(out, leaveTerminal)
+	_, _ = io.WriteString(out, terminal.Leave)
 	if stopping {
 		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}

@@ -1,4 +1,4 @@
-package server
+package terminal
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // paste without its end marker yet, or a run of text without a space or a
 // control character reaching the end of a full read), keeps it and parses
 // it again, whole, with the next 256 bytes. A 4 MB paste is parsed 16,000
-// times over. inputGuard sits between the session and the program so that
+// times over. InputGuard sits between the session and the program so that
 // never happens: it takes bracketed pastes out of the stream itself (in
 // one pass, bounded) and hands them to the program as the same message
 // Bubble Tea would have made, and it ends a read inside a long run of text
@@ -39,7 +39,8 @@ const (
 	guardBuffer = 256
 )
 
-type inputGuard struct {
+// InputGuard is the session's input as the program reads it; see above.
+type InputGuard struct {
 	r io.Reader
 	// send delivers a finished paste to the program; tooLong counts pastes
 	// cut short.
@@ -60,11 +61,13 @@ type inputGuard struct {
 	flushed bool    // the empty read that precedes pending was returned
 }
 
-func newInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *inputGuard {
-	return &inputGuard{r: r, send: send, tooLong: tooLong, buf: make([]byte, guardBuffer)}
+// NewInputGuard reads r for a program: send delivers a finished paste to it
+// (p.Send), and tooLong, if set, hears of each paste cut short.
+func NewInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *InputGuard {
+	return &InputGuard{r: r, send: send, tooLong: tooLong, buf: make([]byte, guardBuffer)}
 }
 
-func (g *inputGuard) Read(p []byte) (int, error) {
+func (g *InputGuard) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -103,13 +106,13 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 // holding says whether what is left is the start of a paste marker that
 // needs more bytes to tell. ESC and ESC [ alone may be keys (escape,
 // alt+[), so they are held only when more input was already waiting.
-func (g *inputGuard) holding() bool {
+func (g *InputGuard) holding() bool {
 	rest := g.buf[g.off:g.end]
 	return len(rest) < len(pasteStart) && (len(rest) >= 3 || g.lastFull) && bytes.HasPrefix([]byte(pasteStart), rest)
 }
 
 // fill reads more from r, keeping what is not handled yet.
-func (g *inputGuard) fill() error {
+func (g *InputGuard) fill() error {
 	if g.off == g.end {
 		g.off, g.end = 0, 0
 	} else if g.off > 0 {
@@ -128,7 +131,7 @@ func (g *inputGuard) fill() error {
 
 // ground copies text outside pastes to p, stopping before a paste's start
 // marker and after maxRun bytes of one run of text.
-func (g *inputGuard) ground(p []byte) int {
+func (g *InputGuard) ground(p []byte) int {
 	n := 0
 	for g.off < g.end && n < len(p) {
 		c := g.buf[g.off]
@@ -177,7 +180,7 @@ func (g *inputGuard) ground(p []byte) int {
 
 // consumePaste takes paste bytes up to the end marker, keeping at most
 // MaxPasteBytes and dropping the rest.
-func (g *inputGuard) consumePaste() {
+func (g *InputGuard) consumePaste() {
 	for g.off < g.end {
 		if g.matched == 0 {
 			rest := g.buf[g.off:g.end]
@@ -218,7 +221,7 @@ func (g *inputGuard) consumePaste() {
 	}
 }
 
-func (g *inputGuard) keep(b []byte) {
+func (g *InputGuard) keep(b []byte) {
 	if g.overflow {
 		return
 	}
@@ -235,7 +238,7 @@ func (g *inputGuard) keep(b []byte) {
 }
 
 // finishPaste turns the paste into the message Bubble Tea makes of one.
-func (g *inputGuard) finishPaste() {
+func (g *InputGuard) finishPaste() {
 	k := tea.Key{Type: tea.KeyRunes, Paste: true, Runes: make([]rune, 0, utf8.RuneCount(g.paste))}
 	for b := g.paste; len(b) > 0; {
 		r, w := utf8.DecodeRune(b)
