@@ -125,6 +125,11 @@ func (p *Painter) paint(frame string) {
 		}
 	}
 	if len(p.last) > len(lines) {
+		// Erase from the start of the line below the frame: the cursor may
+		// still be at the start of an unchanged last line, which erasing
+		// from there would take with it. The frame is shorter than the
+		// window here, so the new line never scrolls.
+		b = append(b, "\r\n"...)
 		b = append(b, ansi.EraseScreenBelow...)
 	}
 	// In pieces: the SSH channel and cipher each keep a buffer as big as

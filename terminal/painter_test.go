@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
 )
 
 // writes keeps every write the painter makes, to check both the bytes and
@@ -62,7 +63,11 @@ func TestPainterWritesOnlyWhatChanged(t *testing.T) {
 		}},
 		{"a shorter frame clears below", 20, 5, []step{
 			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
-			{name: "shorter", view: "a\nB", want: home + down + row + "B" + below},
+			{name: "shorter", view: "a\nB", want: home + down + row + "B\r\n" + below},
+		}},
+		{"a shorter frame whose last line is unchanged keeps it", 20, 5, []step{
+			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "shorter", view: "a\nb", want: home + down + "\r\n" + below},
 		}},
 		{"a longer frame adds lines", 20, 5, []step{
 			{name: "first", view: "a", want: home + row + "a"},
@@ -99,6 +104,32 @@ func TestPainterWritesOnlyWhatChanged(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// After every frame, a terminal shows that frame and nothing else: what
+// the painter skips as unchanged is still on screen, and what a shorter
+// frame leaves below is gone.
+func TestPainterScreenShowsTheFrame(t *testing.T) {
+	const width, height = 20, 6
+	for _, frames := range [][]string{
+		{"a\nb\nc", "a\nb"}, // shorter, the new last line unchanged
+		{"a\nb\nc", "a\nB"}, // shorter, the new last line changed
+		{"a\nb\nc", "a"},
+		{"one\ntwo\nthree", "one\nTWO\nthree", "one", "x\ny\nz\nw", "x\ny\nz\nw"},
+		{"hello world\nsecond line", "hi\nsecond line", "hi"},
+		{"1\n2\n3\n4\n5\n6\n7\n8", "1\n2\n3", "1\n2\n3\n4\n5\n6\n7\n8"}, // past the window
+	} {
+		term := vt.NewEmulator(width, height)
+		p := NewPainter(nil, term, width, height, nil)
+		for i, f := range frames {
+			p.paint(f)
+			lines := strings.Split(f, "\n")
+			want := strings.Join(lines[:min(len(lines), height)], "\n")
+			if got := strings.TrimRight(term.String(), "\n"); got != want {
+				t.Errorf("frames %q, after frame %d: the screen shows %q, want %q", frames, i, got, want)
+			}
+		}
 	}
 }
 
