@@ -226,3 +226,39 @@ func TestMemoryIsReleasedAfterABusySpell(t *testing.T) {
 		t.Error("released again without new activity")
 	}
 }
+
+// A session is counted as the kind it runs as: "read" with a terminal but
+// no slug (or with more words) runs as a command and is counted as one;
+// "read SLUG" with a terminal opens the interface and is counted so.
+func TestSessionKindMetricFollowsWhatRuns(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for _, cmd := range []string{"read", "read " + goPost + " --raw"} {
+		s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Command = cmd })
+		select {
+		case <-s.Done():
+		case <-time.After(screenWait):
+			t.Fatalf("%q with a terminal did not end as a command does", cmd)
+		}
+	}
+	_, body := get(t, ts.http+"/metrics")
+	if !strings.Contains(body, `blog_sessions_total{kind="command"} 2`) || strings.Contains(body, `blog_sessions_total{kind="tui"}`) {
+		t.Errorf("two commands with a terminal counted as:\n%s", grepLines(body, "blog_sessions_total"))
+	}
+
+	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Command = "read " + goPost })
+	waitFor(t, s, "Go for Backend Services")
+	if _, body := get(t, ts.http+"/metrics"); !strings.Contains(body, `blog_sessions_total{kind="tui"} 1`) {
+		t.Errorf("read SLUG with a terminal counted as:\n%s", grepLines(body, "blog_sessions_total"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

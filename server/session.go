@@ -90,14 +90,22 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 			return
 		}
 		pty, _, isPty := sess.Pty()
-		cmd := sess.Command()
-		if isPty && (len(cmd) == 0 || cmd[0] == "read" && len(cmd) == 2) {
+		if opensInterface(isPty, sess.Command()) {
 			s.runTUI(sess, pty)
 		} else {
 			_ = sess.Exit(s.runCommand(sess))
 		}
 		next(sess)
 	}
+}
+
+// opensInterface says whether a session gets the interface rather than a
+// command's plain text: it has a terminal, and either no command or
+// "read SLUG", which opens the interface at that post. Everything else,
+// "read" without a slug included, runs as a command. The session handler
+// and the session metrics both ask here, so they never disagree.
+func opensInterface(isPty bool, cmd []string) bool {
+	return isPty && (len(cmd) == 0 || cmd[0] == "read" && len(cmd) == 2)
 }
 
 // runTUI runs one Bubble Tea program for the session.
@@ -182,7 +190,7 @@ func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 			attrs = append(attrs, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
 		}
 		kind := "command"
-		if isPty && (len(sess.Command()) == 0 || sess.Command()[0] == "read") {
+		if opensInterface(isPty, sess.Command()) {
 			kind = "tui"
 		}
 		s.metrics.SessionsOpen.WithLabelValues(kind).Inc()
