@@ -197,7 +197,7 @@ func blockedWriters() int {
 }
 
 func TestResizeBurstThenDisconnectReleasesConnection(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConns: 1, ConnsPerMinute: 6000}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConns: 1, ConnsPerMinute: 6000}})
 	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	fillWindow(t, r)
 	// A burst of window changes while the program is stuck writing: the
@@ -214,7 +214,7 @@ func TestResizeBurstThenDisconnectReleasesConnection(t *testing.T) {
 }
 
 func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{WriteTimeout: time.Second}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{WriteTimeout: time.Second}})
 	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	closed := r.closed()
 	fillWindow(t, r)
@@ -256,7 +256,7 @@ func TestTimeoutsCloseWedgedSession(t *testing.T) {
 		{"max", serverOpts{maxConn: 10 * time.Second}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.limits = server.Limits{WriteTimeout: time.Hour}
+			tc.opts.limits = server.ConnLimits{WriteTimeout: time.Hour}
 			ts := startServer(t, tc.opts)
 			r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 			closed := r.closed()
@@ -325,7 +325,7 @@ func TestSessionsPerConnectionAreCapped(t *testing.T) {
 }
 
 func TestSessionsCountTowardPerIPCap(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 3}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConnsPerIP: 3}})
 	client, err := termclient.Dial(ts.addr, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limits protect the server from floods: a cap on connections in all and
+// ConnLimits protect the server from floods: a cap on connections in all and
 // per IP, a per-IP rate of new connections, a deadline for reaching a
 // session and one for each write to a client. A client over a cap still
 // completes the handshake and is told why it is turned away; only a client
@@ -24,7 +24,7 @@ import (
 // one more, so MaxConns bounds the sessions a replica serves whether they
 // come on many connections or few. No connection opens more than
 // MaxSessionsPerConn sessions at once (OpenSSH's MaxSessions default).
-type Limits struct {
+type ConnLimits struct {
 	MaxConns         int           // all connections and extra sessions; default 2000
 	MaxConnsPerIP    int           // the same, per remote IP; default 20
 	ConnsPerMinute   int           // new connections a minute per IP; default 60
@@ -39,7 +39,7 @@ type Limits struct {
 // open at once; the next is refused with ResourceShortage.
 const MaxSessionsPerConn = 10
 
-func (l Limits) withDefaults() Limits {
+func (l ConnLimits) withDefaults() ConnLimits {
 	if l.MaxConns <= 0 {
 		l.MaxConns = 2000
 	}
@@ -67,7 +67,7 @@ const (
 
 // connLimiter counts connections and decides on each new one.
 type connLimiter struct {
-	lim     Limits
+	lim     ConnLimits
 	metrics *ops.Metrics
 
 	mu      sync.Mutex
@@ -81,7 +81,7 @@ type bucket struct {
 	seen time.Time
 }
 
-func newConnLimiter(l Limits, m *ops.Metrics) *connLimiter {
+func newConnLimiter(l ConnLimits, m *ops.Metrics) *connLimiter {
 	return &connLimiter{lim: l.withDefaults(), metrics: m, perIP: map[string]int{}, buckets: map[string]*bucket{}}
 }
 

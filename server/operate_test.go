@@ -61,7 +61,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 }
 
 func TestConnectionCapsSayWhy(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 2}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConnsPerIP: 2}})
 	for i := 0; i < 2; i++ {
 		s := ts.open(t, newKey(t), 80, 24)
 		waitFor(t, s, "enter read")
@@ -71,7 +71,7 @@ func TestConnectionCapsSayWhy(t *testing.T) {
 		t.Fatalf("third session: %d %v %q", code, err, errOut)
 	}
 
-	full := startServer(t, serverOpts{limits: server.Limits{MaxConns: 1}})
+	full := startServer(t, serverOpts{limits: server.ConnLimits{MaxConns: 1}})
 	s := full.open(t, newKey(t), 80, 24)
 	waitFor(t, s, "enter read")
 	_, errOut, code, _ = termclient.Exec(full.addr, newKey(t), "ls", nil)
@@ -81,7 +81,7 @@ func TestConnectionCapsSayWhy(t *testing.T) {
 }
 
 func TestConnectionRateLimit(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{ConnsPerMinute: 4}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{ConnsPerMinute: 4}})
 	var refused string
 	for i := 0; i < 5 && refused == ""; i++ {
 		_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "ls", nil)
@@ -102,7 +102,7 @@ func TestConnectionRateLimit(t *testing.T) {
 }
 
 func TestHandshakeTimeoutClosesSilentClients(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{HandshakeTimeout: 300 * time.Millisecond}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{HandshakeTimeout: 300 * time.Millisecond}})
 	c, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)

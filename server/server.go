@@ -52,8 +52,8 @@ type Config struct {
 	// AdminKeys are the moderators' keys, with the from= and expiry-time=
 	// restrictions of their authorized_keys lines.
 	AdminKeys []AdminKey
-	// Limits cap connections; zero values take defaults.
-	Limits Limits
+	// ConnLimits cap connections and sessions; zero values take defaults.
+	ConnLimits ConnLimits
 	// Caches are the byte budgets of the shared caches; zero values take
 	// defaults.
 	Caches CacheBudgets
@@ -126,7 +126,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	}
 	m := ops.NewMetrics(s.render.Stats)
 	s.metrics = &metrics{Metrics: m, subscriptions: m.Subscriptions}
-	s.limiter = newConnLimiter(cfg.Limits, m)
+	s.limiter = newConnLimiter(cfg.ConnLimits, m)
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.

@@ -94,7 +94,7 @@ func serverConfig(cfg config, admins []server.AdminKey, log *slog.Logger) server
 		MaxTimeout:         cfg.maxSession,
 		ShutdownGrace:      cfg.shutdownGrace,
 		AdminKeys:          admins,
-		Limits:             cfg.limits,
+		ConnLimits:         cfg.limits,
 		ProxyProtocolFrom:  splitList(cfg.proxyFrom),
 		Log:                log,
 	}
