@@ -85,9 +85,11 @@ func newConnLimiter(l ConnLimits, m *ops.Metrics) *connLimiter {
 	return &connLimiter{lim: l.withDefaults(), metrics: m, perIP: map[string]int{}, buckets: map[string]*bucket{}}
 }
 
-// wrap is the server's ConnCallback: it counts the connection, notes in
-// ctx why it must be refused (if it must), and arms the handshake timer.
-func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
+// trackConn is the server's ConnCallback: it counts the connection, notes
+// in ctx why it must be refused (if it must), arms the handshake timer and
+// returns the connection as a trackedConn, which gives its slot back on
+// close. A flood gets nil: the connection is dropped at once.
+func (c *connLimiter) trackConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	ip := remoteIP(conn.RemoteAddr())
 	now := time.Now()
 

@@ -169,7 +169,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMaxTimeout(cfg.MaxTimeout),
 		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions, s.trackHandler),
-		ssh.WrapConn(s.limiter.wrap),
+		ssh.WrapConn(s.limiter.trackConn),
 		s.refuseExtras,
 	)
 	if err != nil {
