@@ -15,8 +15,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// countsRefresh re-reads comment counts now and then, so deletions that
-// announce nothing (retention) still show. One query a replica a minute.
+// countsRefresh is how often the hub re-reads the comment counts, so that
+// deletions which announce nothing (retention) still show in the post list.
+// That costs each replica one query a minute.
 const countsRefresh = time.Minute
 
 // hub fans live events out to every open program on this replica and keeps
@@ -67,7 +68,8 @@ func (h *hub) broadcast(msg tea.Msg) {
 	}
 }
 
-// maxMailbox bounds what one program may fall behind by.
+// maxMailbox is how many messages one program may fall behind by before its
+// queued events are replaced by a Resync.
 const maxMailbox = 64
 
 // mailbox holds the messages on their way to one program. Send blocks until

@@ -183,7 +183,8 @@ func (c interceptedChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.R
 }
 
 // keepEnv says whether an environment variable is one the blog reads (the
-// terminal's colours and the reader's language and zone), small enough.
+// terminal's colours and the reader's language and zone) and small enough
+// to keep.
 func keepEnv(name, value []byte) bool {
 	if len(name)+len(value) > maxEnvBytes {
 		return false
@@ -218,7 +219,7 @@ func clampPtyRequest(payload []byte) ([]byte, bool) {
 	return out, true
 }
 
-// parseWindowChange reads a window-change payload, clamped.
+// parseWindowChange reads a window-change payload and clamps the size.
 func parseWindowChange(payload []byte) (tea.WindowSizeMsg, bool) {
 	if len(payload) != 16 {
 		return tea.WindowSizeMsg{}, false
@@ -241,6 +242,7 @@ func readString(b []byte) (s, rest []byte, ok bool) {
 	return b[4 : 4+n], b[4+n:], true
 }
 
+// clamp keeps a terminal dimension between 1 and most.
 func clamp(v, most uint32) uint32 {
 	return min(max(v, 1), most)
 }

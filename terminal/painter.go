@@ -170,15 +170,16 @@ func fitLine(line string, width, most int) string {
 	return line[:cut] + ansi.ResetStyle
 }
 
-// paintBuffers hold frames being written; maxPooled keeps a frame from a
-// huge terminal from pinning its buffer.
+// paintBuffers hold frames while they are written. A buffer that grew past
+// maxPooled (a frame for a huge terminal) is not kept, so it cannot stay
+// pinned in the pool.
 var paintBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooled = 64 << 10
 
-// maxWrite bounds one write to the session.
+// maxWrite bounds one write to the session's channel; see paint.
 const maxWrite = 2048
 
-// lineSeed keys the line hashes; a collision would leave one line stale
-// until it changes again (odds 2^-64 a line).
+// lineSeed keys the line hashes. A collision would leave one line stale
+// until it changes again; the odds are 2^-64 for each line painted.
 var lineSeed = maphash.MakeSeed()
