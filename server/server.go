@@ -1,7 +1,10 @@
-// Package server serves the blog over SSH: authentication and identity, the
-// session handler (a Bubble Tea program for terminals, plain commands for
-// scripts), the live-event hub, the HTTP side (health, readiness) and a
-// graceful shutdown that tells open sessions what is happening.
+// Package server serves the blog over SSH: authentication and identity,
+// connection limits, the session handler (a Bubble Tea program for
+// terminals, plain commands for scripts), the live-event hub and a graceful
+// shutdown that tells open sessions what is happening. It wires in the
+// packages that do the rest: terminal (the terminal end of a session),
+// threads (the shared comment threads), ops (metrics and the operators'
+// HTTP endpoints, which it listens for).
 package server
 
 import (
