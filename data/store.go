@@ -105,6 +105,19 @@ type Store interface {
 	Close() error
 }
 
+// VisitorStore is the part of the store that a visitor's session and exec
+// commands reach: comments, the newsletter sign-up, the moderators' actions
+// in the interface, and Ping for readiness. The server's observed store
+// counts these calls and the shared threads answer Comments from memory.
+type VisitorStore interface {
+	Comments
+	Subscriptions
+	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
+	DeleteComment(ctx context.Context, id int64, by string) error
+	Ban(ctx context.Context, b Ban) error
+	Ping(ctx context.Context) error
+}
+
 // Comments is what visitors do with comments: read them, write them,
 // delete their own, and the name remembered for their key.
 type Comments interface {

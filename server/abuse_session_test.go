@@ -17,6 +17,7 @@ import (
 	"blog/data"
 	"blog/internal/termclient"
 	"blog/server"
+	"blog/terminal"
 
 	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/crypto/ssh"
@@ -145,8 +146,8 @@ func TestHugeTerminalSizesAreClamped(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			r := openRaw(t, ts.addr, size[0], size[1], true)
 			r.waitOutput(t, "the home screen", func(out string) bool { return strings.Contains(out, "Test Blog") })
-			if w := widestLine(r.output()); w > server.MaxWidth {
-				t.Fatalf("a line of %d cells was painted; at most %d", w, server.MaxWidth)
+			if w := widestLine(r.output()); w > terminal.MaxWidth {
+				t.Fatalf("a line of %d cells was painted; at most %d", w, terminal.MaxWidth)
 			}
 			// The same through a window change: a repaint from a clear screen.
 			before := strings.Count(r.output(), ansi.EraseEntireScreen)
@@ -157,8 +158,8 @@ func TestHugeTerminalSizesAreClamped(t *testing.T) {
 				i := strings.LastIndex(out, ansi.EraseEntireScreen)
 				return strings.Count(out, ansi.EraseEntireScreen) > before && strings.Contains(out[i:], "Test Blog")
 			})
-			if w := widestLine(r.output()); w > server.MaxWidth {
-				t.Fatalf("after a window change a line of %d cells was painted; at most %d", w, server.MaxWidth)
+			if w := widestLine(r.output()); w > terminal.MaxWidth {
+				t.Fatalf("after a window change a line of %d cells was painted; at most %d", w, terminal.MaxWidth)
 			}
 		})
 	}
@@ -177,7 +178,7 @@ func fillWindow(t *testing.T, r *rawTerm) {
 		if time.Now().After(deadline) {
 			t.Fatal("the session's output never filled its window")
 		}
-		if r.resize(server.MaxWidth-i%2, server.MaxHeight) != nil {
+		if r.resize(terminal.MaxWidth-i%2, terminal.MaxHeight) != nil {
 			return
 		}
 		time.Sleep(2 * time.Millisecond) // pace the repaints, not a wait for a condition
@@ -196,8 +197,8 @@ func blockedWriters() int {
 }
 
 func TestResizeBurstThenDisconnectReleasesConnection(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConns: 1, ConnsPerMinute: 6000}})
-	r := openRaw(t, ts.addr, server.MaxWidth, server.MaxHeight, false)
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConns: 1, ConnsPerMinute: 6000}})
+	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	fillWindow(t, r)
 	// A burst of window changes while the program is stuck writing: the
 	// request loop must not wait for it, or the client's window adjust
@@ -213,8 +214,8 @@ func TestResizeBurstThenDisconnectReleasesConnection(t *testing.T) {
 }
 
 func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{WriteTimeout: time.Second}})
-	r := openRaw(t, ts.addr, server.MaxWidth, server.MaxHeight, false)
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{WriteTimeout: time.Second}})
+	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	closed := r.closed()
 	fillWindow(t, r)
 	// Keep asking for frames: writeBlocked sees every goroutine of the
@@ -227,7 +228,7 @@ func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
 		select {
 		case <-closed:
 		case <-tick.C:
-			_ = r.resize(server.MaxWidth-i%2, server.MaxHeight)
+			_ = r.resize(terminal.MaxWidth-i%2, terminal.MaxHeight)
 			continue
 		case <-deadline:
 			t.Fatal("a session whose client reads nothing was not closed by the write deadline")
@@ -255,9 +256,9 @@ func TestTimeoutsCloseWedgedSession(t *testing.T) {
 		{"max", serverOpts{maxConn: 10 * time.Second}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.opts.limits = server.Limits{WriteTimeout: time.Hour}
+			tc.opts.limits = server.ConnLimits{WriteTimeout: time.Hour}
 			ts := startServer(t, tc.opts)
-			r := openRaw(t, ts.addr, server.MaxWidth, server.MaxHeight, false)
+			r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 			closed := r.closed()
 			fillWindow(t, r)
 			for i := range 1000 {
@@ -324,7 +325,7 @@ func TestSessionsPerConnectionAreCapped(t *testing.T) {
 }
 
 func TestSessionsCountTowardPerIPCap(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 3}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConnsPerIP: 3}})
 	client, err := termclient.Dial(ts.addr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +425,7 @@ func TestHugePasteIsCutPolitely(t *testing.T) {
 
 func TestStuckProgramDoesNotGrowGoroutinesPerEvent(t *testing.T) {
 	ts := startServer(t, serverOpts{})
-	r := openRaw(t, ts.addr, server.MaxWidth, server.MaxHeight, false)
+	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	fillWindow(t, r)
 	watcher := readAtEnd(t, ts, newKey(t))
 	waitFor(t, watcher, "No comments yet")

@@ -164,7 +164,7 @@ func TestAbuseWideWindowChangeIsClamped(t *testing.T) {
 // slots: with room for four connections, the control session and three
 // attackers fill it.
 func TestAbuseResizeBurstThenDisconnectIsForgotten(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConns: 4, ConnsPerMinute: 1 << 20}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConns: 4, ConnsPerMinute: 1 << 20}})
 	w := watchAttack(t, ts)
 	errs := make(chan error, 3)
 	for range 3 {
@@ -228,7 +228,7 @@ func TestAbuseUnreadSessionsAreClosed(t *testing.T) {
 	// A write deadline shorter than the default, long enough to count the
 	// goroutines while the sessions are stuck: what is tested is that it
 	// cuts them, not how long the default is.
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20, WriteTimeout: 20 * time.Second}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConnsPerIP: 100, ConnsPerMinute: 1 << 20, WriteTimeout: 20 * time.Second}})
 	w := watchAttack(t, ts)
 	const n = 5
 	// The client side buffers up to a channel window (2 MB) per session.

@@ -199,7 +199,7 @@ func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	}
 	// On the shortest post: rendering it at each width is not the point.
 	const shortPost = "welcome"
-	ts := startServer(t, serverOpts{caches: budgets, limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20}})
+	ts := startServer(t, serverOpts{caches: budgets, limits: server.ConnLimits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20}})
 	author := data.Author{KeyFingerprint: sshFingerprint(newKey(t)), IP: "127.0.0.1"}
 	long := string([]rune(strings.Repeat("漢字かな交じり文の長い感想", data.MaxCommentRunes/12+1))[:data.MaxCommentRunes])
 	for i := range 150 {

@@ -89,7 +89,7 @@ func benchServer(b *testing.B) string {
 	}
 	srv, err := server.New(server.Config{
 		SSHAddr: "127.0.0.1:0", DataDir: b.TempDir(), Title: "Bench Blog", ShutdownGrace: time.Second, Log: log,
-		Limits: server.Limits{MaxConns: 1 << 20, MaxConnsPerIP: 1 << 20, ConnsPerMinute: 1 << 30},
+		ConnLimits: server.ConnLimits{MaxConns: 1 << 20, MaxConnsPerIP: 1 << 20, ConnsPerMinute: 1 << 30},
 	}, lib, st)
 	if err != nil {
 		b.Fatal(err)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"blog/ops"
+	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
 
@@ -14,13 +16,13 @@ type CacheBudgets struct {
 	Render int64
 	// Drawings are the comment drawings (ui.CacheBudgets).
 	Drawings ui.CacheBudgets
-	// Comments holds the first comments of each post (DefaultCommentsBudget).
+	// Comments holds the first comments of each post (threads.DefaultBudget).
 	Comments int64
 }
 
 // DefaultCacheMiB is the default of all the shared caches' budgets
 // together: the defaults of each, added up.
-const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + DefaultCommentsBudget) >> 20
+const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + threads.DefaultBudget) >> 20
 
 // SplitCacheBudget shares one budget among the caches in the proportions
 // of their defaults, so an operator sets a single number. A total below
@@ -35,19 +37,19 @@ func SplitCacheBudget(total int64) CacheBudgets {
 			Drawings: part(ui.DefaultDrawingsBudget),
 			Frames:   part(ui.DefaultFramesBudget),
 		},
-		Comments: part(DefaultCommentsBudget),
+		Comments: part(threads.DefaultBudget),
 	}
 }
 
 // cacheSizes lists every shared cache's size for /metrics.
-func (s *Server) cacheSizes(shared *threads) []cacheSize {
+func (s *Server) cacheSizes(shared *threads.Shared) []ops.CacheSize {
 	rb, rn := s.render.Size()
-	out := []cacheSize{{"render", rb, rn}}
+	out := []ops.CacheSize{{Name: "render", Bytes: rb, Entries: rn}}
 	for _, c := range s.caches.Sizes() {
-		out = append(out, cacheSize{c.Name, c.Bytes, c.Entries})
+		out = append(out, ops.CacheSize{Name: c.Name, Bytes: c.Bytes, Entries: c.Entries})
 	}
-	cb, cn := shared.size()
-	return append(out, cacheSize{"comment_pages", cb, cn})
+	cb, cn := shared.Size()
+	return append(out, ops.CacheSize{Name: "comment_pages", Bytes: cb, Entries: cn})
 }
 
 // moderatorKeys answers, for the UI, whether a fingerprint is one of the

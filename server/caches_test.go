@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"blog/server"
+	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
 )
@@ -15,7 +16,7 @@ func TestSplitCacheBudget(t *testing.T) {
 	want := server.CacheBudgets{
 		Render:   render.DefaultBudget,
 		Drawings: ui.CacheBudgets{Blocks: ui.DefaultBlocksBudget, Drawings: ui.DefaultDrawingsBudget, Frames: ui.DefaultFramesBudget},
-		Comments: server.DefaultCommentsBudget,
+		Comments: threads.DefaultBudget,
 	}
 	if def != want {
 		t.Errorf("default total split as %+v, want %+v", def, want)

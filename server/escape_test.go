@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"blog/internal/termclient"
-	"blog/server"
+	"blog/terminal"
 )
 
 // typeBytes sends keys one byte per channel write, as a client whose
@@ -24,8 +24,8 @@ func typeBytes(t testing.TB, s *termclient.Session, keys string) {
 func TestEscapeSequencesSplitAtEveryByte(t *testing.T) {
 	// Longer than a loaded machine pauses between two writes; an Esc on
 	// its own is seen that much later.
-	old := server.SetEscapeWait(2 * time.Second)
-	t.Cleanup(func() { server.SetEscapeWait(old) })
+	old := terminal.SetEscapeWait(2 * time.Second)
+	t.Cleanup(func() { terminal.SetEscapeWait(old) })
 	ts := startServer(t, serverOpts{})
 	s := ts.open(t, newKey(t), 100, 30)
 	waitFor(t, s, "enter read")

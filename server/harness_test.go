@@ -40,7 +40,7 @@ type serverOpts struct {
 	// adminKeys are moderators with the restrictions of their key lines.
 	adminKeys []server.AdminKey
 	grace     time.Duration
-	limits    server.Limits
+	limits    server.ConnLimits
 	proxies   []string
 	release   time.Duration // ReleaseMemoryAfter
 	caches    server.CacheBudgets
@@ -95,7 +95,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Host:               "blog.test",
 		ShutdownGrace:      o.grace,
 		AdminKeys:          append(o.adminKeys, plainAdmins(o.admins)...),
-		Limits:             o.limits,
+		ConnLimits:         o.limits,
 		ProxyProtocolFrom:  o.proxies,
 		ReleaseMemoryAfter: o.release,
 		Caches:             o.caches,

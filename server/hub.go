@@ -9,20 +9,22 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/ops"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// countsRefresh re-reads comment counts now and then, so deletions that
-// announce nothing (retention) still show. One query a replica a minute.
+// countsRefresh is how often the hub re-reads the comment counts, so that
+// deletions which announce nothing (retention) still show in the post list.
+// That costs each replica one query a minute.
 const countsRefresh = time.Minute
 
 // hub fans live events out to every open program on this replica and keeps
 // the shared comment counts the post list shows.
 type hub struct {
 	store   data.Store
-	metrics *metrics
+	metrics *ops.Metrics
 	log     *slog.Logger
 
 	mu    sync.Mutex
@@ -34,7 +36,7 @@ type hub struct {
 	onEvent func(data.Event)
 }
 
-func newHub(store data.Store, m *metrics, log *slog.Logger) *hub {
+func newHub(store data.Store, m *ops.Metrics, log *slog.Logger) *hub {
 	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]*mailbox{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
@@ -66,7 +68,8 @@ func (h *hub) broadcast(msg tea.Msg) {
 	}
 }
 
-// maxMailbox bounds what one program may fall behind by.
+// maxMailbox is how many messages one program may fall behind by before its
+// queued events are replaced by a Resync.
 const maxMailbox = 64
 
 // mailbox holds the messages on their way to one program. Send blocks until
@@ -146,9 +149,9 @@ func (h *hub) run(ctx context.Context) {
 
 func (h *hub) observe(ev data.Event) {
 	kind := map[data.EventKind]string{data.CommentAdded: "added", data.CommentChanged: "changed", data.Resync: "resync"}[ev.Kind]
-	h.metrics.liveEvents.WithLabelValues(kind).Inc()
+	h.metrics.LiveEvents.WithLabelValues(kind).Inc()
 	if ev.Kind == data.CommentAdded {
-		h.metrics.liveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())
+		h.metrics.LiveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())
 	}
 }
 

@@ -7,11 +7,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"blog/ops"
+
 	"github.com/charmbracelet/ssh"
 	"golang.org/x/time/rate"
 )
 
-// Limits protect the server from floods: a cap on connections in all and
+// ConnLimits protect the server from floods: a cap on connections in all and
 // per IP, a per-IP rate of new connections, a deadline for reaching a
 // session and one for each write to a client. A client over a cap still
 // completes the handshake and is told why it is turned away; only a client
@@ -22,7 +24,7 @@ import (
 // one more, so MaxConns bounds the sessions a replica serves whether they
 // come on many connections or few. No connection opens more than
 // MaxSessionsPerConn sessions at once (OpenSSH's MaxSessions default).
-type Limits struct {
+type ConnLimits struct {
 	MaxConns         int           // all connections and extra sessions; default 2000
 	MaxConnsPerIP    int           // the same, per remote IP; default 20
 	ConnsPerMinute   int           // new connections a minute per IP; default 60
@@ -37,7 +39,7 @@ type Limits struct {
 // open at once; the next is refused with ResourceShortage.
 const MaxSessionsPerConn = 10
 
-func (l Limits) withDefaults() Limits {
+func (l ConnLimits) withDefaults() ConnLimits {
 	if l.MaxConns <= 0 {
 		l.MaxConns = 2000
 	}
@@ -65,8 +67,8 @@ const (
 
 // connLimiter counts connections and decides on each new one.
 type connLimiter struct {
-	lim     Limits
-	metrics *metrics
+	lim     ConnLimits
+	metrics *ops.Metrics
 
 	mu      sync.Mutex
 	total   int
@@ -79,13 +81,15 @@ type bucket struct {
 	seen time.Time
 }
 
-func newConnLimiter(l Limits, m *metrics) *connLimiter {
+func newConnLimiter(l ConnLimits, m *ops.Metrics) *connLimiter {
 	return &connLimiter{lim: l.withDefaults(), metrics: m, perIP: map[string]int{}, buckets: map[string]*bucket{}}
 }
 
-// wrap is the server's ConnCallback: it counts the connection, notes in
-// ctx why it must be refused (if it must), and arms the handshake timer.
-func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
+// trackConn is the server's ConnCallback: it counts the connection, notes
+// in ctx why it must be refused (if it must), arms the handshake timer and
+// returns the connection as a trackedConn, which gives its slot back on
+// close. A flood gets nil: the connection is dropped at once.
+func (c *connLimiter) trackConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	ip := remoteIP(conn.RemoteAddr())
 	now := time.Now()
 
@@ -101,7 +105,7 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	// Far over the rate (a flood): not even a handshake.
 	if !allowed && b.TokensAt(now) < -float64(c.lim.ConnsPerMinute) {
 		c.mu.Unlock()
-		c.metrics.connRejected.WithLabelValues("flood").Inc()
+		c.metrics.ConnRejected.WithLabelValues("flood").Inc()
 		return nil
 	}
 	if !allowed {
@@ -111,13 +115,13 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	switch {
 	case !allowed:
 		refusal = "Too many new connections from your address. Please wait a minute and try again."
-		c.metrics.connRejected.WithLabelValues("rate").Inc()
+		c.metrics.ConnRejected.WithLabelValues("rate").Inc()
 	case c.total >= c.lim.MaxConns:
 		refusal = "The server is full right now. Please try again in a few minutes."
-		c.metrics.connRejected.WithLabelValues("server_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("server_full").Inc()
 	case c.perIP[ip] >= c.lim.MaxConnsPerIP:
 		refusal = "Too many open sessions from your address. Close one and try again."
-		c.metrics.connRejected.WithLabelValues("ip_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("ip_full").Inc()
 	}
 	c.total++
 	c.perIP[ip]++
@@ -130,7 +134,7 @@ func (c *connLimiter) wrap(ctx ssh.Context, conn net.Conn) net.Conn {
 	tc := &trackedConn{Conn: conn, ip: ip, limiter: c, release: func() { c.release(ip) }}
 	tc.timer.Store(time.AfterFunc(c.lim.HandshakeTimeout, func() {
 		if !tc.started.Load() {
-			c.metrics.connRejected.WithLabelValues("handshake_timeout").Inc()
+			c.metrics.ConnRejected.WithLabelValues("handshake_timeout").Inc()
 			tc.Close()
 		}
 	}))
@@ -167,10 +171,10 @@ func (c *connLimiter) acquireExtra(ip string) string {
 	defer c.mu.Unlock()
 	switch {
 	case c.total >= c.lim.MaxConns:
-		c.metrics.connRejected.WithLabelValues("server_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("server_full").Inc()
 		return "The server is full right now. Please try again in a few minutes."
 	case c.perIP[ip] >= c.lim.MaxConnsPerIP:
-		c.metrics.connRejected.WithLabelValues("ip_full").Inc()
+		c.metrics.ConnRejected.WithLabelValues("ip_full").Inc()
 		return "Too many open sessions from your address. Close one and try again."
 	}
 	c.total++
@@ -200,7 +204,7 @@ func (t *trackedConn) openSession() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.sessions >= MaxSessionsPerConn {
-		t.limiter.metrics.connRejected.WithLabelValues("sessions_per_conn").Inc()
+		t.limiter.metrics.ConnRejected.WithLabelValues("sessions_per_conn").Inc()
 		return fmt.Sprintf("At most %d sessions per connection. Close one and try again.", MaxSessionsPerConn)
 	}
 	// The first session rides on the connection's own slot.

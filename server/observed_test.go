@@ -11,12 +11,13 @@ import (
 
 	"blog/data"
 	"blog/data/sqlite"
+	"blog/ops"
 )
 
 // counters reads every counter of reg as "name{label values}" -> value.
-func counters(t *testing.T, m *metrics) map[string]float64 {
+func counters(t *testing.T, m *ops.Metrics) map[string]float64 {
 	t.Helper()
-	fams, err := m.reg.Gather()
+	fams, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +50,8 @@ func TestObservedStoreCountsWhatErrorsMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newMetrics(func() (uint64, uint64) { return 0, 0 })
-	o := observedStore{visitorStore: st, m: m}
+	m := ops.NewMetrics(func() (uint64, uint64) { return 0, 0 })
+	o := observedStore{VisitorStore: st, m: m}
 	ctx := t.Context()
 	writer := data.Author{KeyFingerprint: "SHA256:writer", IP: "192.0.2.1"}
 	comment := func(a data.Author, body string) {

@@ -78,7 +78,7 @@ func metricsWith(t *testing.T, base, want string) string {
 }
 
 func TestConnectionCapsSayWhy(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{MaxConnsPerIP: 2}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{MaxConnsPerIP: 2}})
 	for i := 0; i < 2; i++ {
 		s := ts.open(t, newKey(t), 80, 24)
 		waitFor(t, s, "enter read")
@@ -88,7 +88,7 @@ func TestConnectionCapsSayWhy(t *testing.T) {
 		t.Fatalf("third session: %d %v %q", code, err, errOut)
 	}
 
-	full := startServer(t, serverOpts{limits: server.Limits{MaxConns: 1}})
+	full := startServer(t, serverOpts{limits: server.ConnLimits{MaxConns: 1}})
 	s := full.open(t, newKey(t), 80, 24)
 	waitFor(t, s, "enter read")
 	_, errOut, code, _ = termclient.Exec(full.addr, newKey(t), "ls", nil)
@@ -98,7 +98,7 @@ func TestConnectionCapsSayWhy(t *testing.T) {
 }
 
 func TestConnectionRateLimit(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{ConnsPerMinute: 4}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{ConnsPerMinute: 4}})
 	var refused string
 	for i := 0; i < 5 && refused == ""; i++ {
 		_, errOut, code, err := termclient.Exec(ts.addr, newKey(t), "ls", nil)
@@ -119,7 +119,7 @@ func TestConnectionRateLimit(t *testing.T) {
 }
 
 func TestHandshakeTimeoutClosesSilentClients(t *testing.T) {
-	ts := startServer(t, serverOpts{limits: server.Limits{HandshakeTimeout: 300 * time.Millisecond}})
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{HandshakeTimeout: 300 * time.Millisecond}})
 	c, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -242,4 +242,40 @@ func TestMemoryIsReleasedAfterABusySpell(t *testing.T) {
 	if !strings.Contains(body, "blog_memory_releases_total 1\n") {
 		t.Error("released again without new activity")
 	}
+}
+
+// A session is counted as the kind it runs as: "read" with a terminal but
+// no slug (or with more words) runs as a command and is counted as one;
+// "read SLUG" with a terminal opens the interface and is counted so.
+func TestSessionKindMetricFollowsWhatRuns(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for _, cmd := range []string{"read", "read " + goPost + " --raw"} {
+		s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Command = cmd })
+		select {
+		case <-s.Done():
+		case <-time.After(screenWait):
+			t.Fatalf("%q with a terminal did not end as a command does", cmd)
+		}
+	}
+	_, body := get(t, ts.http+"/metrics")
+	if !strings.Contains(body, `blog_sessions_total{kind="command"} 2`) || strings.Contains(body, `blog_sessions_total{kind="tui"}`) {
+		t.Errorf("two commands with a terminal counted as:\n%s", grepLines(body, "blog_sessions_total"))
+	}
+
+	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Command = "read " + goPost })
+	waitFor(t, s, "Go for Backend Services")
+	if _, body := get(t, ts.http+"/metrics"); !strings.Contains(body, `blog_sessions_total{kind="tui"} 1`) {
+		t.Errorf("read SLUG with a terminal counted as:\n%s", grepLines(body, "blog_sessions_total"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

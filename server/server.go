@@ -1,7 +1,10 @@
-// Package server serves the blog over SSH: authentication and identity, the
-// session handler (a Bubble Tea program for terminals, plain commands for
-// scripts), the live-event hub, the HTTP side (health, readiness) and a
-// graceful shutdown that tells open sessions what is happening.
+// Package server serves the blog over SSH: authentication and identity,
+// connection limits, the session handler (a Bubble Tea program for
+// terminals, plain commands for scripts), the live-event hub and a graceful
+// shutdown that tells open sessions what is happening. It wires in the
+// packages that do the rest: terminal (the terminal end of a session),
+// threads (the shared comment threads), ops (metrics and the operators'
+// HTTP endpoints, which it listens for).
 package server
 
 import (
@@ -21,7 +24,10 @@ import (
 
 	"blog/commands"
 	"blog/data"
+	"blog/ops"
 	"blog/posts"
+	"blog/terminal"
+	"blog/threads"
 	"blog/ui"
 	"blog/ui/render"
 
@@ -49,8 +55,8 @@ type Config struct {
 	// AdminKeys are the moderators' keys, with the from= and expiry-time=
 	// restrictions of their authorized_keys lines.
 	AdminKeys []AdminKey
-	// Limits cap connections; zero values take defaults.
-	Limits Limits
+	// ConnLimits cap connections and sessions; zero values take defaults.
+	ConnLimits ConnLimits
 	// Caches are the byte budgets of the shared caches; zero values take
 	// defaults.
 	Caches CacheBudgets
@@ -74,14 +80,14 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	store   visitorStore
+	store   data.VisitorStore
 	posts   *posts.Library
 	render  *render.Cache
 	caches  *ui.Caches
 	hub     *hub
 	uiCfg   ui.Config
 	exec    *commands.Env // what a visitor runs without a terminal
-	metrics *metrics
+	metrics *ops.Metrics
 	limiter *connLimiter
 	quiet   *quietTrigger // nil when memory is left to the runtime
 	watch   watchers      // see Watch
@@ -115,23 +121,24 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		caches:   ui.NewCaches(cfg.Caches.Drawings),
 		stopping: make(chan struct{}),
 	}
-	s.metrics = newMetrics(s.render.Stats)
-	s.limiter = newConnLimiter(cfg.Limits, s.metrics)
+	m := ops.NewMetrics(s.render.Stats)
+	s.metrics = m
+	s.limiter = newConnLimiter(cfg.ConnLimits, m)
 	// Sessions and commands use the observed store behind the shared
 	// threads; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := newThreads(observedStore{visitorStore: store, m: s.metrics}, cfg.Caches.Comments)
+	shared := threads.New(observedStore{VisitorStore: store, m: m}, cfg.Caches.Comments)
 	s.store = shared
-	s.metrics.reg.MustRegister(newCacheCollector(func() []cacheSize { return s.cacheSizes(shared) }))
-	s.hub = newHub(store, s.metrics, cfg.Log)
+	m.Registry.MustRegister(ops.NewCacheCollector(func() []ops.CacheSize { return s.cacheSizes(shared) }))
+	s.hub = newHub(store, m, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
 		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
 			releaseMemory()
-			s.metrics.memoryReleases.Inc()
+			s.metrics.MemoryReleases.Inc()
 		})
 	}
 	s.hub.onEvent = func(ev data.Event) {
-		shared.apply(ev)
+		shared.Apply(ev)
 		s.quiet.touch()
 		s.watch.notify(ev)
 	}
@@ -161,13 +168,13 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMaxTimeout(cfg.MaxTimeout),
 		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions, s.trackHandler),
-		ssh.WrapConn(s.limiter.wrap),
+		ssh.WrapConn(s.limiter.trackConn),
 		s.refuseExtras,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("ssh server: %w", err)
 	}
-	s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+	s.http = &http.Server{Handler: ops.Handler(m, s.draining.Load, s.store.Ping), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
 
@@ -301,7 +308,7 @@ func addrString(a net.Addr) string {
 
 // refuseExtras keeps the server to what a blog needs: no port forwarding
 // (no handlers are set), no subsystems, and session channels that refuse
-// agent and X11 forwarding (see sessionChannel).
+// agent and X11 forwarding (see terminal.Intercept).
 func (s *Server) refuseExtras(srv *ssh.Server) error {
 	srv.LocalPortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
 	srv.ReversePortForwardingCallback = func(ssh.Context, string, uint32) bool { return false }
@@ -323,26 +330,24 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 	}
 	channelCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	side := &sessionSide{}
 	cut := func() {
-		s.metrics.sessionsCut.WithLabelValues("write_timeout").Inc()
+		s.metrics.SessionsCut.WithLabelValues("write_timeout").Inc()
 		s.log.Info("closing a connection that takes no output", "remote", conn.RemoteAddr().String(), "after", s.limiter.lim.WriteTimeout.String())
 		_ = conn.Close()
 	}
-	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, s.limiter.lim.WriteTimeout, cut) }
-	sessCtx := &sessionContext{Context: ctx, channel: channelCtx, side: side}
-	ssh.DefaultSessionHandler(srv, conn, sessionChannel{NewChannel: ch, side: side, timed: timed}, sessCtx)
+	intercepted, channel := terminal.Intercept(ch, s.limiter.lim.WriteTimeout, cut)
+	ssh.DefaultSessionHandler(srv, conn, intercepted, channel.Context(ctx, channelCtx))
 	// The channel has closed: end the program, then wait for the handler.
 	cancel()
-	side.handler.Wait()
+	channel.WaitHandler()
 }
 
-// trackHandler is the outermost middleware: it tells the session's side
-// when the handler has returned.
+// trackHandler is the outermost middleware: it tells the session's
+// channel when the handler has returned.
 func (s *Server) trackHandler(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if side := sideOf(sess); side != nil {
-			defer side.handler.Done()
+		if ch := terminal.ChannelOf(sess); ch != nil {
+			defer ch.HandlerDone()
 		}
 		next(sess)
 	}

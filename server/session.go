@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/terminal"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -89,8 +90,7 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 			return
 		}
 		pty, _, isPty := sess.Pty()
-		cmd := sess.Command()
-		if isPty && (len(cmd) == 0 || cmd[0] == "read" && len(cmd) == 2) {
+		if opensInterface(isPty, sess.Command()) {
 			s.runTUI(sess, pty)
 		} else {
 			_ = sess.Exit(s.runCommand(sess))
@@ -99,11 +99,20 @@ func (s *Server) handle(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// opensInterface says whether a session gets the interface rather than a
+// command's plain text: it has a terminal, and either no command or
+// "read SLUG", which opens the interface at that post. Everything else,
+// "read" without a slug included, runs as a command. The session handler
+// and the session metrics both ask here, so they never disagree.
+func opensInterface(isPty bool, cmd []string) bool {
+	return isPty && (len(cmd) == 0 || cmd[0] == "read" && len(cmd) == 2)
+}
+
 // runTUI runs one Bubble Tea program for the session.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
-	side := sideOf(sess)
+	ch := terminal.ChannelOf(sess)
 	ctx := sess.Context() // ends when the session's channel closes
-	look, input := clientLook(ctx, sess, pty.Term)
+	look, input := terminal.QueryLook(ctx, sess, pty.Term)
 	us := ui.Session{
 		Author: author(sess),
 		Admin:  s.isAdmin(sess),
@@ -116,14 +125,14 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		us.Slug = cmd[1]
 	}
 	var out io.Writer = sess
-	var windows *windowSink
-	if side != nil {
-		out, windows = side.raw, &side.windows
+	var windows *terminal.Windows
+	if ch != nil {
+		out, windows = ch.Output(), ch.Windows()
 	}
-	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
+	model := terminal.NewPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
 	var p *tea.Program
-	guard := newInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
-		s.metrics.rejectedInputs.WithLabelValues("paste_too_long").Inc()
+	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
+		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
 	var stopping bool
 	p = tea.NewProgram(model,
@@ -144,14 +153,14 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	defer s.hub.remove(p)
 
 	if windows != nil {
-		windows.attach(p)
-		defer windows.attach(nil)
+		windows.Attach(p)
+		defer windows.Attach(nil)
 	}
-	_, _ = io.WriteString(out, enterTerminal)
+	_, _ = io.WriteString(out, terminal.Enter)
 	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
-	_, _ = io.WriteString(out, leaveTerminal)
+	_, _ = io.WriteString(out, terminal.Leave)
 	if stopping {
 		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}
@@ -182,15 +191,15 @@ func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 			attrs = append(attrs, "term", pty.Term, "size", fmt.Sprintf("%dx%d", pty.Window.Width, pty.Window.Height))
 		}
 		kind := "command"
-		if isPty && (len(sess.Command()) == 0 || sess.Command()[0] == "read") {
+		if opensInterface(isPty, sess.Command()) {
 			kind = "tui"
 		}
-		s.metrics.sessionsOpen.WithLabelValues(kind).Inc()
-		s.metrics.sessionsTotal.WithLabelValues(kind).Inc()
+		s.metrics.SessionsOpen.WithLabelValues(kind).Inc()
+		s.metrics.SessionsTotal.WithLabelValues(kind).Inc()
 		s.log.Info("connect", attrs...)
 		next(sess)
-		s.metrics.sessionsOpen.WithLabelValues(kind).Dec()
-		s.metrics.sessionDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+		s.metrics.SessionsOpen.WithLabelValues(kind).Dec()
+		s.metrics.SessionDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 		s.log.Info("disconnect", append(attrs, "duration", time.Since(start).Round(time.Millisecond).String())...)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"blog/data"
+	"blog/ops"
 	"blog/ui"
 )
 
@@ -21,13 +22,13 @@ func (s *Server) newsletterOrStore() ui.Signup {
 // the store's own Subscribe does when no newsletter is configured.
 type countedSignup struct {
 	ui.Signup
-	m *metrics
+	m *ops.Metrics
 }
 
 func (c countedSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
 	err := c.Signup.Subscribe(ctx, email, a)
 	if err == nil {
-		c.m.subscriptions.Inc()
+		c.m.Subscriptions.Inc()
 	}
 	return err
 }

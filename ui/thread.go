@@ -17,13 +17,13 @@ import (
 // thread is the comment section under a post: the comments loaded so far
 // (oldest first), paging state and the lines drawn for them.
 type thread struct {
-	comments []data.Comment
-	hasMore  bool // more pages wait on the server
-	loading  bool
-	loaded1  bool // the first page has arrived
-	loadErr  string
-	selected int   // index into comments, -1 for none
-	confirm  int64 // comment id awaiting a second d
+	comments        []data.Comment
+	hasMore         bool // more pages wait on the server
+	loading         bool
+	firstPageLoaded bool // the first page has arrived
+	loadErr         string
+	selected        int   // index into comments, -1 for none
+	confirm         int64 // comment id awaiting a second d
 
 	lines   []string
 	lineOf  []int // first line of each comment within lines
@@ -54,7 +54,7 @@ func (t *thread) pageOptions(m *Model, after int64) data.ListOptions {
 }
 
 func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
-	if t.loading || (t.loaded1 && !t.hasMore) || t.loadErr != "" {
+	if t.loading || (t.firstPageLoaded && !t.hasMore) || t.loadErr != "" {
 		return nil
 	}
 	t.loading = true
@@ -76,7 +76,7 @@ func (t *thread) loaded(m *Model, msg commentsMsg) {
 		t.loadErr = "Couldn't load comments: " + friendly(msg.err) + " Press r to try again."
 		return
 	}
-	t.loaded1 = true
+	t.firstPageLoaded = true
 	t.hasMore = len(msg.comments) == commentPage
 	if len(t.comments) == 0 {
 		// Keep the page as it came: it may be the server's shared first
@@ -193,7 +193,7 @@ func (t *thread) visibleIndexes(m *Model) []int {
 
 // count is the number shown in "Comments (N)".
 func (t *thread) count(m *Model, slug string) int {
-	if t.loaded1 && !t.hasMore {
+	if t.firstPageLoaded && !t.hasMore {
 		n := 0
 		for _, c := range t.comments {
 			if !c.Hidden {
@@ -260,7 +260,7 @@ func (t *thread) state() string {
 	switch {
 	case t.loadErr != "":
 		return t.loadErr
-	case t.loading && !t.loaded1:
+	case t.loading && !t.firstPageLoaded:
 		return "Loading comments…"
 	case t.hasMore:
 		return "Loading more comments as you scroll…"

@@ -54,7 +54,7 @@ func reader(b *testing.B, cfg *Config) *Model {
 	for m.reader.thread.hasMore {
 		drain(m, m.reader.thread.loadMore(m, benchPost))
 	}
-	if m.reader == nil || !m.reader.thread.loaded1 {
+	if m.reader == nil || !m.reader.thread.firstPageLoaded {
 		b.Fatal("post not open")
 	}
 	m.View()

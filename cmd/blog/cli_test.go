@@ -235,8 +235,8 @@ func TestServerConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc := serverConfig(cfg, nil, nil)
-		if sc.Notice != tc.notice || sc.Limits.MaxConnsPerIP != 500 || sc.Limits.MaxConns != 2000 {
-			t.Errorf("%q: notice %q, limits %+v; want notice %q and 500 per IP", tc.args, sc.Notice, sc.Limits, tc.notice)
+		if sc.Notice != tc.notice || sc.ConnLimits.MaxConnsPerIP != 500 || sc.ConnLimits.MaxConns != 2000 {
+			t.Errorf("%q: notice %q, limits %+v; want notice %q and 500 per IP", tc.args, sc.Notice, sc.ConnLimits, tc.notice)
 		}
 	}
 }

@@ -41,7 +41,7 @@ type config struct {
 	logLevel      string
 	resetEvery    time.Duration
 	retain        time.Duration
-	limits        server.Limits
+	limits        server.ConnLimits
 	proxyFrom     string
 	newsletter    newsletterConfig
 }

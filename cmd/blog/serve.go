@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"blog/jobs"
 	"blog/posts"
 	"blog/server"
 
@@ -73,7 +74,7 @@ func (c *cli) serve(ctx context.Context, cfg config) error {
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		server.RunJobs(jobsCtx, store, server.JobsConfig{ResetEvery: cfg.resetEvery, Retain: cfg.retain}, log)
+		jobs.Run(jobsCtx, store, jobs.Config{ResetEvery: cfg.resetEvery, Retain: cfg.retain}, log)
 	}()
 	defer func() { stopJobs(); <-jobsDone }()
 	return srv.Serve(ctx)
@@ -100,7 +101,7 @@ func serverConfig(cfg config, admins []server.AdminKey, log *slog.Logger) server
 		MaxTimeout:         cfg.maxSession,
 		ShutdownGrace:      cfg.shutdownGrace,
 		AdminKeys:          admins,
-		Limits:             cfg.limits,
+		ConnLimits:         cfg.limits,
 		ProxyProtocolFrom:  splitList(cfg.proxyFrom),
 		Log:                log,
 	}

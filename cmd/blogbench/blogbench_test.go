@@ -46,7 +46,7 @@ func serveStore(t *testing.T, st data.Store) string {
 	}
 	srv, err := server.New(server.Config{
 		SSHAddr: "127.0.0.1:0", DataDir: t.TempDir(), Title: "Bench Blog", ShutdownGrace: time.Second, Log: quiet,
-		Limits: server.Limits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
+		ConnLimits: server.ConnLimits{MaxConnsPerIP: 1000, ConnsPerMinute: 1 << 20},
 	}, lib, st)
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func serveMain(ctx context.Context, args []string) error {
 		IdleTimeout:   30 * time.Minute,
 		MaxTimeout:    6 * time.Hour,
 		ShutdownGrace: 10 * time.Second,
-		Limits:        server.Limits{MaxConns: 1 << 20, MaxConnsPerIP: 1 << 20, ConnsPerMinute: 1 << 30},
+		ConnLimits:    server.ConnLimits{MaxConns: 1 << 20, MaxConnsPerIP: 1 << 20, ConnsPerMinute: 1 << 30},
 		Log:           log,
 	}, lib, store)
 	if err != nil {

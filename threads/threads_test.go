@@ -1,4 +1,4 @@
-package server
+package threads_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"blog/data"
 	"blog/data/sqlite"
+	"blog/threads"
 )
 
 // countingStore counts the queries that reach the real store.
@@ -74,7 +75,7 @@ func readAll(t *testing.T, s interface {
 
 func TestSharedThreadsAnswerEveryPageFromOneQuery(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, 120)}
-	th := newThreads(st, 0)
+	th := threads.New(st, 0)
 	want := readAll(t, st.Store)
 	for range 3 { // three readers scrolling to the end
 		if got := readAll(t, th); !slices.Equal(got, want) {
@@ -97,7 +98,7 @@ func TestSharedThreadsAnswerEveryPageFromOneQuery(t *testing.T) {
 
 func TestSharedThreadsFollowEvents(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, 10)}
-	th := newThreads(st, 0)
+	th := threads.New(st, 0)
 	held, err := th.Comments(context.Background(), "p", data.ListOptions{}) // a reader holds the page
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func TestSharedThreadsFollowEvents(t *testing.T) {
 	heldCopy := slices.Clone(held)
 
 	c := add(t, st, "new one")
-	th.apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
 	got := readAll(t, th)
 	if len(got) != 11 || got[10].Body != "new one" {
 		t.Fatalf("after an added comment: %d comments", len(got))
@@ -121,7 +122,7 @@ func TestSharedThreadsFollowEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Hidden = true
-	th.apply(data.Event{Kind: data.CommentChanged, Comment: c})
+	th.Apply(data.Event{Kind: data.CommentChanged, Comment: c})
 	if got := readAll(t, th); len(got) != 10 {
 		t.Errorf("after hiding: %d comments, want 10", len(got))
 	}
@@ -133,13 +134,13 @@ func TestSharedThreadsFollowEvents(t *testing.T) {
 // A post with more comments than are kept: pages past them go to the store.
 func TestSharedThreadsPastTheCap(t *testing.T) {
 	st := &countingStore{Store: sqliteWith(t, data.MaxPageSize+30)}
-	th := newThreads(st, 0)
+	th := threads.New(st, 0)
 	want := readAll(t, st.Store)
 	if got := readAll(t, th); !slices.Equal(got, want) {
 		t.Fatalf("got %d comments, want %d", len(got), len(want))
 	}
 	c := add(t, st, "after the cap")
-	th.apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
 	if got := readAll(t, th); len(got) != len(want)+1 || got[len(got)-1].ID != c.ID {
 		t.Errorf("after a new comment: %d comments", len(got))
 	}

@@ -1,4 +1,10 @@
-package server
+// Package terminal is a visitor's terminal at the far end of an SSH session
+// channel. It filters and clamps the channel's requests (pty-req,
+// window-change, env) before the ssh library sees them, puts a deadline on
+// every write to the channel, asks the terminal for its colours, guards the
+// program's input against pastes Bubble Tea would parse over and over, and
+// paints the program's frames itself, only where they changed.
+package terminal
 
 import (
 	"bytes"
@@ -22,11 +28,11 @@ const (
 	queryTimeout    = time.Second
 )
 
-// clientLook works out the client's colour profile from the environment it
+// QueryLook works out the client's colour profile from the environment it
 // sent (TERM, COLORTERM, NO_COLOR) and its background from its answer to a
 // query. It returns the session input to hand to the program: nothing the
 // visitor typed meanwhile is lost.
-func clientLook(ctx context.Context, s ssh.Session, term string) (ui.Look, io.Reader) {
+func QueryLook(ctx context.Context, s ssh.Session, term string) (ui.Look, io.Reader) {
 	env := append(s.Environ(), "TERM="+term)
 	out := termenv.NewOutput(io.Discard, termenv.WithEnvironment(environ(env)), termenv.WithTTY(true))
 	look := ui.Look{Profile: out.EnvColorProfile(), Dark: true}
@@ -117,7 +123,9 @@ func parseAnswers(b []byte) (dark *bool, rest []byte) {
 	return dark, b
 }
 
-// isDark reads "rgb:RRRR/GGGG/BBBB" (1 to 4 hex digits a channel).
+// isDark reads an OSC 11 colour, "rgb:RRRR/GGGG/BBBB" with 1 to 4 hex
+// digits for each channel, and says whether it is a dark background; the
+// second result is false when spec is not such a colour.
 func isDark(spec string) (bool, bool) {
 	spec, ok := strings.CutPrefix(spec, "rgb:")
 	if !ok {

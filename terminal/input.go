@@ -1,4 +1,4 @@
-package server
+package terminal
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // paste without its end marker yet, or a run of text without a space or a
 // control character reaching the end of a full read), keeps it and parses
 // it again, whole, with the next 256 bytes. A 4 MB paste is parsed 16,000
-// times over. inputGuard sits between the session and the program so that
+// times over. InputGuard sits between the session and the program so that
 // never happens: it takes bracketed pastes out of the stream itself (in
 // one pass, bounded) and hands them to the program as the same message
 // Bubble Tea would have made, and it ends a read inside a long run of text
@@ -55,7 +55,8 @@ var escapeWait atomic.Int64
 
 func init() { escapeWait.Store(int64(50 * time.Millisecond)) }
 
-type inputGuard struct {
+// InputGuard is the session's input as the program reads it; see above.
+type InputGuard struct {
 	r io.Reader
 	// send delivers a finished paste to the program; tooLong counts pastes
 	// cut short.
@@ -86,11 +87,13 @@ type readResult struct {
 	err error
 }
 
-func newInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *inputGuard {
-	return &inputGuard{r: r, send: send, tooLong: tooLong, buf: make([]byte, guardBuffer)}
+// NewInputGuard reads r for a program: send delivers a finished paste to it
+// (p.Send), and tooLong, if set, hears of each paste cut short.
+func NewInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *InputGuard {
+	return &InputGuard{r: r, send: send, tooLong: tooLong, buf: make([]byte, guardBuffer)}
 }
 
-func (g *inputGuard) Read(p []byte) (int, error) {
+func (g *InputGuard) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -129,7 +132,7 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 // holding says whether what is left, all that was read, is the start of
 // an escape sequence without its end: ESC, ESC O, or ESC [ and parameters
 // without the final byte (this includes a paste marker's first bytes).
-func (g *inputGuard) holding() bool {
+func (g *InputGuard) holding() bool {
 	rest := g.buf[g.off:g.end]
 	if g.release || len(rest) == 0 || rest[0] != 0x1b || len(rest) > maxEscHold {
 		return false
@@ -153,7 +156,7 @@ func (g *inputGuard) holding() bool {
 // fill reads more from r, keeping what is not handled yet. While the start
 // of an escape sequence is held it waits at most escapeWait, then has the
 // start handed on as it is.
-func (g *inputGuard) fill() error {
+func (g *InputGuard) fill() error {
 	if g.off == g.end {
 		g.off, g.end = 0, 0
 	} else if g.off > 0 {
@@ -201,7 +204,7 @@ func (g *inputGuard) fill() error {
 
 // ground copies text outside pastes to p, stopping before a paste's start
 // marker and after maxRun bytes of one run of text.
-func (g *inputGuard) ground(p []byte) int {
+func (g *InputGuard) ground(p []byte) int {
 	n := 0
 	for g.off < g.end && n < len(p) {
 		c := g.buf[g.off]
@@ -250,7 +253,7 @@ func (g *inputGuard) ground(p []byte) int {
 
 // consumePaste takes paste bytes up to the end marker, keeping at most
 // MaxPasteBytes and dropping the rest.
-func (g *inputGuard) consumePaste() {
+func (g *InputGuard) consumePaste() {
 	for g.off < g.end {
 		if g.matched == 0 {
 			rest := g.buf[g.off:g.end]
@@ -291,7 +294,7 @@ func (g *inputGuard) consumePaste() {
 	}
 }
 
-func (g *inputGuard) keep(b []byte) {
+func (g *InputGuard) keep(b []byte) {
 	if g.overflow {
 		return
 	}
@@ -308,7 +311,7 @@ func (g *inputGuard) keep(b []byte) {
 }
 
 // finishPaste turns the paste into the message Bubble Tea makes of one.
-func (g *inputGuard) finishPaste() {
+func (g *InputGuard) finishPaste() {
 	k := tea.Key{Type: tea.KeyRunes, Paste: true, Runes: make([]rune, 0, utf8.RuneCount(g.paste))}
 	for b := g.paste; len(b) > 0; {
 		r, w := utf8.DecodeRune(b)
@@ -319,4 +322,11 @@ func (g *inputGuard) finishPaste() {
 	}
 	g.pending = tea.KeyMsg(k)
 	g.paste = nil
+}
+
+// SetEscapeWait sets how long the start of an escape sequence waits for its
+// rest and returns the wait it replaces. Tests over SSH on a loaded machine
+// make it longer than the pauses between their writes.
+func SetEscapeWait(d time.Duration) time.Duration {
+	return time.Duration(escapeWait.Swap(int64(d)))
 }

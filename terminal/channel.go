@@ -1,8 +1,9 @@
-package server
+package terminal
 
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -28,12 +29,14 @@ const (
 	maxExecBytes = 4096 // an exec request's command line
 )
 
-// sideKey finds a session's sessionSide in its context.
-const sideKey ctxKey = "blog-session-side"
+// channelKey finds a session's Channel in its context.
+type channelKey struct{}
 
-// sessionSide is what the session handler gets from sessionChannel.
-type sessionSide struct {
-	windows windowSink
+// Channel is what the session handler gets from an intercepted session
+// channel, beyond what the ssh library gives it: the channel's latest
+// window size, its raw output, and a count of the handler it started.
+type Channel struct {
+	windows Windows
 	// raw is the channel itself, behind the write deadline. The library's
 	// session rewrites every write for an emulated PTY ("\n" to "\r\n",
 	// copying it twice); frames already end lines with "\r\n" and go here
@@ -44,39 +47,68 @@ type sessionSide struct {
 	handler sync.WaitGroup
 }
 
-// sessionContext is a session's own context. The library gives every
-// session of a connection the connection's context, so it can carry
-// nothing per session and ends only with the connection; this one holds
-// the session's side and ends when the session's channel closes, so a
-// program whose visitor left ends with it even while the connection stays
-// open for others.
-type sessionContext struct {
-	ssh.Context // the connection's: user, addresses, values
-	channel     context.Context
-	side        *sessionSide
+// Intercept wraps a new session channel so that its requests go through
+// the filter below and every write to it runs under writeTimeout; cut is
+// called when a write overstays it, and must close the connection. Hand
+// the wrapped channel to the ssh library's session handler, with the
+// context from Channel.Context.
+func Intercept(nc gossh.NewChannel, writeTimeout time.Duration, cut func()) (gossh.NewChannel, *Channel) {
+	ch := &Channel{}
+	timed := func(c gossh.Channel) *timedChannel { return newTimedChannel(c, writeTimeout, cut) }
+	return interceptedChannel{NewChannel: nc, ch: ch, timed: timed}, ch
 }
 
-func (c *sessionContext) Done() <-chan struct{}       { return c.channel.Done() }
-func (c *sessionContext) Err() error                  { return c.channel.Err() }
-func (c *sessionContext) Deadline() (time.Time, bool) { return c.channel.Deadline() }
+// Output is the channel itself, behind the write deadline, for frames.
+func (c *Channel) Output() io.Writer { return c.raw }
+
+// Windows keeps the channel's latest window size for its program.
+func (c *Channel) Windows() *Windows { return &c.windows }
+
+// HandlerDone tells the channel that the session handler it started has
+// returned; WaitHandler waits for that, when the channel started one.
+func (c *Channel) HandlerDone() { c.handler.Done() }
+
+// WaitHandler waits until the handler started for the channel has returned.
+func (c *Channel) WaitHandler() { c.handler.Wait() }
+
+// Context is the session's own context. The library gives every session
+// of a connection the connection's context (conn), so it can carry nothing
+// per session and ends only with the connection; this one holds the
+// Channel and ends with channel, which the caller cancels when the
+// session's channel closes, so a program whose visitor left ends with it
+// even while the connection stays open for others.
+func (c *Channel) Context(conn ssh.Context, channel context.Context) ssh.Context {
+	return &channelContext{Context: conn, channel: channel, ch: c}
+}
+
+type channelContext struct {
+	ssh.Context // the connection's: user, addresses, values
+	channel     context.Context
+	ch          *Channel
+}
+
+func (c *channelContext) Done() <-chan struct{}       { return c.channel.Done() }
+func (c *channelContext) Err() error                  { return c.channel.Err() }
+func (c *channelContext) Deadline() (time.Time, bool) { return c.channel.Deadline() }
 
 // Value asks the channel's context, which asks the connection's: so a
 // context derived from this one (the program's) sees the channel's end
 // directly, with no goroutine to watch it.
-func (c *sessionContext) Value(key any) any {
-	if key == sideKey {
-		return c.side
+func (c *channelContext) Value(key any) any {
+	if key == (channelKey{}) {
+		return c.ch
 	}
 	return c.channel.Value(key)
 }
 
-// sideOf returns the session's side, or nil for a session that has none.
-func sideOf(sess ssh.Session) *sessionSide {
-	side, _ := sess.Context().Value(sideKey).(*sessionSide)
-	return side
+// ChannelOf returns the session's Channel, or nil for a session whose
+// channel was not intercepted.
+func ChannelOf(sess ssh.Session) *Channel {
+	ch, _ := sess.Context().Value(channelKey{}).(*Channel)
+	return ch
 }
 
-// sessionChannel sees a session's requests before the ssh library does, in
+// interceptedChannel sees a session's requests before the ssh library does, in
 // one goroutine per session that never waits on the session's program: the
 // library's mux delivers the client's window adjustments on the same
 // goroutine that queues requests, so a request loop stuck behind a program
@@ -85,25 +117,25 @@ func sideOf(sess ssh.Session) *sessionSide {
 // environment, and answers everything a blog does not need with "no".
 // Every reply is written here, under the write deadline; what it passes on
 // to the library needs no reply.
-type sessionChannel struct {
+type interceptedChannel struct {
 	gossh.NewChannel
-	side  *sessionSide
+	ch    *Channel
 	timed func(gossh.Channel) *timedChannel
 }
 
-func (c sessionChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+func (c interceptedChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	ch, reqs, err := c.NewChannel.Accept()
 	if err != nil {
 		return ch, reqs, err
 	}
 	tc := c.timed(ch)
-	c.side.raw = tc // before the library starts the handler that reads it
+	c.ch.raw = tc // before the library starts the handler that reads it
 	out := make(chan *gossh.Request)
 	go c.serveRequests(tc, reqs, out)
 	return tc, out, nil
 }
 
-func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Request, out chan<- *gossh.Request) {
+func (c interceptedChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Request, out chan<- *gossh.Request) {
 	defer close(out)
 	// pass answers yes and hands the request on; the library's own reply
 	// is then a no-op, so nothing it does for us writes to the client.
@@ -124,7 +156,7 @@ func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Reque
 			}
 		case "window-change":
 			if size, ok := parseWindowChange(r.Payload); ok && hasPty {
-				c.side.windows.resize(size)
+				c.ch.windows.resize(size)
 				ch.reply(r, true)
 				continue
 			}
@@ -139,7 +171,7 @@ func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Reque
 		case "shell", "exec":
 			if !started && (r.Type == "shell" || len(r.Payload) <= maxExecBytes) {
 				started = true
-				c.side.handler.Add(1) // the library starts the handler for this request
+				c.ch.handler.Add(1) // the library starts the handler for this request
 				pass(r)
 				continue
 			}
@@ -151,7 +183,8 @@ func (c sessionChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Reque
 }
 
 // keepEnv says whether an environment variable is one the blog reads (the
-// terminal's colours and the reader's language and zone), small enough.
+// terminal's colours and the reader's language and zone) and small enough
+// to keep.
 func keepEnv(name, value []byte) bool {
 	if len(name)+len(value) > maxEnvBytes {
 		return false
@@ -186,7 +219,7 @@ func clampPtyRequest(payload []byte) ([]byte, bool) {
 	return out, true
 }
 
-// parseWindowChange reads a window-change payload, clamped.
+// parseWindowChange reads a window-change payload and clamps the size.
 func parseWindowChange(payload []byte) (tea.WindowSizeMsg, bool) {
 	if len(payload) != 16 {
 		return tea.WindowSizeMsg{}, false
@@ -209,20 +242,21 @@ func readString(b []byte) (s, rest []byte, ok bool) {
 	return b[4 : 4+n], b[4+n:], true
 }
 
+// clamp keeps a terminal dimension between 1 and most.
 func clamp(v, most uint32) uint32 {
 	return min(max(v, 1), most)
 }
 
 // windowNudge tells a program that a new window size is waiting in its
-// windowSink; the painter turns it into the latest tea.WindowSizeMsg.
+// Windows; the painter turns it into the latest tea.WindowSizeMsg.
 type windowNudge struct{}
 
-// windowSink keeps a session's latest window size for its program. The
+// Windows keeps a session's latest window size for its program. The
 // request loop only stores the size; the program is nudged by at most one
 // goroutine at a time, which takes whatever size is latest when the
 // program gets to it, so a burst of a thousand resizes is one repaint and
 // never a thousand blocked sends.
-type windowSink struct {
+type Windows struct {
 	mu      sync.Mutex
 	p       *tea.Program
 	latest  tea.WindowSizeMsg
@@ -230,22 +264,23 @@ type windowSink struct {
 	nudging bool // a nudge is on its way to p
 }
 
-func (w *windowSink) resize(msg tea.WindowSizeMsg) {
+func (w *Windows) resize(msg tea.WindowSizeMsg) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.latest, w.pending = msg, true
 	w.nudgeLocked()
 }
 
-// attach nudges p from now on, starting with any size that came early.
-func (w *windowSink) attach(p *tea.Program) {
+// Attach nudges p from now on, starting with any size that came early; nil
+// stops the nudges.
+func (w *Windows) Attach(p *tea.Program) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.p = p
 	w.nudgeLocked()
 }
 
-func (w *windowSink) nudgeLocked() {
+func (w *Windows) nudgeLocked() {
 	if w.p == nil || !w.pending || w.nudging {
 		return
 	}
@@ -255,7 +290,7 @@ func (w *windowSink) nudgeLocked() {
 }
 
 // take returns the latest size, if the program has not had it yet.
-func (w *windowSink) take() (tea.WindowSizeMsg, bool) {
+func (w *Windows) take() (tea.WindowSizeMsg, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.nudging = false

@@ -1,4 +1,4 @@
-package server
+package ops
 
 import (
 	"context"
@@ -9,8 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// httpHandler serves the operator's endpoints.
-func (s *Server) httpHandler() http.Handler {
+// Handler serves the operators' endpoints: /healthz, /readyz and /metrics.
+// draining reports whether the replica is shutting down; ping asks the
+// database whether it answers with its migrations applied.
+func Handler(m *Metrics, draining func() bool, ping func(context.Context) error) http.Handler {
 	mux := http.NewServeMux()
 	// healthz: the process is up. Cheap on purpose: no database call.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -19,10 +21,10 @@ func (s *Server) httpHandler() http.Handler {
 	})
 	// readyz: this replica can serve readers: not draining, and the
 	// database answers with its migrations applied.
-	ready := &readiness{ping: s.store.Ping}
+	ready := &readiness{ping: ping}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if s.draining.Load() {
+		if draining() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
@@ -32,7 +34,7 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	return mux
 }
 

@@ -1,4 +1,8 @@
-package server
+// Package jobs runs the scheduled jobs against the store: a reset of
+// everything at fixed times (for a public demo) and the deletion of comments
+// past their retention. It needs nothing but the store, whose job locks let
+// replicas share the schedule without doing a run twice.
+package jobs
 
 import (
 	"context"
@@ -9,8 +13,8 @@ import (
 	"blog/data"
 )
 
-// JobsConfig says which scheduled jobs run. A zero field turns its job off.
-type JobsConfig struct {
+// Config says which scheduled jobs run. A zero field turns its job off.
+type Config struct {
 	// ResetEvery runs store.Reset at every multiple of this interval since
 	// the Unix epoch (24h: daily at 00:00 UTC), so replicas agree on when.
 	ResetEvery time.Duration
@@ -22,9 +26,9 @@ type JobsConfig struct {
 // jobTimeout bounds one run, so a hung database cannot stall the schedule.
 const jobTimeout = time.Minute
 
-// RunJobs runs the scheduled jobs until ctx ends. Each run happens under a
+// Run runs the scheduled jobs until ctx ends. Each run happens under a
 // store job lock, so among replicas only one does it.
-func RunJobs(ctx context.Context, store data.Store, cfg JobsConfig, log *slog.Logger) {
+func Run(ctx context.Context, store data.Store, cfg Config, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
 	}

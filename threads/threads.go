@@ -1,4 +1,7 @@
-package server
+// Package threads keeps the comment threads every session on a replica
+// shares: the first comments of each post, answered from memory and kept
+// current by the live events the hub applies.
+package threads
 
 import (
 	"context"
@@ -10,12 +13,12 @@ import (
 	"blog/internal/lru"
 )
 
-// DefaultCommentsBudget bounds the comments the shared threads keep: many
+// DefaultBudget bounds the comments the shared threads keep: many
 // posts' worth of ordinary comments, or a dozen threads of hundreds of the
 // longest ones. A thread pushed out is queried again by its next reader.
-const DefaultCommentsBudget = 32 << 20
+const DefaultBudget = 32 << 20
 
-// threads keeps each post's visible comments, up to data.MaxPageSize of
+// Shared keeps each post's visible comments, up to data.MaxPageSize of
 // them, shared by all sessions: readers opening a post and scrolling
 // through its comments are answered from memory, one query per post
 // instead of one per reader and page, and one copy in memory. Sessions
@@ -23,8 +26,8 @@ const DefaultCommentsBudget = 32 << 20
 // live event here before sessions hear of it. Admins, who also see hidden
 // comments, go to the store. The threads kept are bounded in bytes; the
 // least recently read go first.
-type threads struct {
-	visitorStore
+type Shared struct {
+	data.VisitorStore
 
 	mu      sync.Mutex
 	posts   *lru.Cache[string, *thread]
@@ -51,17 +54,17 @@ func newThread(cs []data.Comment, complete bool) *thread {
 	return t
 }
 
-// newThreads keeps threads of s within budget bytes (zero or less:
-// DefaultCommentsBudget).
-func newThreads(s visitorStore, budget int64) *threads {
+// New keeps threads of store within budget bytes (zero or less:
+// DefaultBudget).
+func New(store data.VisitorStore, budget int64) *Shared {
 	if budget <= 0 {
-		budget = DefaultCommentsBudget
+		budget = DefaultBudget
 	}
-	return &threads{visitorStore: s, posts: lru.New(budget, func(_ string, t *thread) int64 { return t.bytes })}
+	return &Shared{VisitorStore: store, posts: lru.New(budget, func(_ string, t *thread) int64 { return t.bytes })}
 }
 
-// size is the estimated bytes and the number of threads kept.
-func (f *threads) size() (int64, int) { return f.posts.Bytes(), f.posts.Len() }
+// Size is the estimated bytes and the number of threads kept.
+func (s *Shared) Size() (int64, int) { return s.posts.Bytes(), s.posts.Len() }
 
 // page answers opt from t, if t holds the whole page.
 func (t *thread) page(opt data.ListOptions) ([]data.Comment, bool) {
@@ -81,55 +84,59 @@ func (t *thread) page(opt data.ListOptions) ([]data.Comment, bool) {
 // CachedComments answers from memory alone: a reader opening a post whose
 // comments are here draws them in the first frame, with no query and no
 // round trip through the program's command loop.
-func (f *threads) CachedComments(slug string, opt data.ListOptions) ([]data.Comment, bool) {
+func (s *Shared) CachedComments(slug string, opt data.ListOptions) ([]data.Comment, bool) {
 	if opt.IncludeHidden {
 		return nil, false
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if t, ok := f.posts.Get(slug); ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.posts.Get(slug); ok {
 		return t.page(opt)
 	}
 	return nil, false
 }
 
-func (f *threads) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
+// Comments answers a reader's page from the kept thread, querying the store
+// once for a post not kept yet; admins' pages and pages past the comments
+// kept go to the store.
+func (s *Shared) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
 	if opt.IncludeHidden {
-		return f.visitorStore.Comments(ctx, slug, opt)
+		return s.VisitorStore.Comments(ctx, slug, opt)
 	}
-	f.mu.Lock()
-	t, ok := f.posts.Get(slug)
-	v := f.version
-	f.mu.Unlock()
+	s.mu.Lock()
+	t, ok := s.posts.Get(slug)
+	v := s.version
+	s.mu.Unlock()
 	if !ok {
-		cs, err := f.visitorStore.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
+		cs, err := s.VisitorStore.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
 		if err != nil {
 			return nil, err
 		}
 		t = newThread(slices.Clip(cs), len(cs) < data.MaxPageSize)
 	}
-	f.mu.Lock()
-	if !ok && f.version == v {
-		f.posts.Add(slug, t)
+	s.mu.Lock()
+	if !ok && s.version == v {
+		s.posts.Add(slug, t)
 	}
 	page, ok := t.page(opt)
-	f.mu.Unlock()
+	s.mu.Unlock()
 	if ok {
 		return page, nil
 	}
-	return f.visitorStore.Comments(ctx, slug, opt) // past the comments kept
+	return s.VisitorStore.Comments(ctx, slug, opt) // past the comments kept
 }
 
-// apply brings the cache up to date with a live event.
-func (f *threads) apply(ev data.Event) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.version++
+// Apply brings the threads up to date with a live event. The hub calls it
+// with every event before any session hears of it.
+func (s *Shared) Apply(ev data.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
 	slug := ev.Comment.PostSlug
-	t, ok := f.posts.Get(slug)
+	t, ok := s.posts.Get(slug)
 	switch {
 	case ev.Kind == data.Resync:
-		f.posts.Purge()
+		s.posts.Purge()
 	case !ok:
 	case ev.Kind == data.CommentAdded && ev.Comment.Hidden:
 	case ev.Kind == data.CommentAdded && !t.complete:
@@ -137,7 +144,7 @@ func (f *threads) apply(ev data.Event) {
 	case ev.Kind == data.CommentAdded:
 		n := len(t.comments)
 		if n > 0 && t.comments[n-1].ID >= ev.Comment.ID {
-			f.posts.Remove(slug) // out of order: let the next reader query
+			s.posts.Remove(slug) // out of order: let the next reader query
 			return
 		}
 		if n == data.MaxPageSize {
@@ -148,8 +155,8 @@ func (f *threads) apply(ev data.Event) {
 		// in place or in a grown copy, is unseen by them.
 		t.comments = append(t.comments, ev.Comment)
 		t.bytes += commentBytes(ev.Comment)
-		f.posts.Add(slug, t) // with its new size
+		s.posts.Add(slug, t) // with its new size
 	default: // hidden, shown again or deleted: query afresh
-		f.posts.Remove(slug)
+		s.posts.Remove(slug)
 	}
 }

@@ -1,4 +1,4 @@
-package server_test
+package jobs_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"blog/data/postgres"
 	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
-	"blog/server"
+	"blog/jobs"
 )
 
 // jobsBackends open n stores on one database: the replicas of a deployment.
@@ -113,7 +113,7 @@ func TestJobsResetOncePerTick(t *testing.T) {
 			for i, st := range stores {
 				replicas[i] = &countingStore{Store: st}
 				wg.Go(func() {
-					server.RunJobs(ctx, replicas[i], server.JobsConfig{ResetEvery: time.Second}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+					jobs.Run(ctx, replicas[i], jobs.Config{ResetEvery: time.Second}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 				})
 			}
 			attempts := func() (n int32) {
@@ -183,7 +183,7 @@ func TestJobsRetain(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				server.RunJobs(ctx, st, server.JobsConfig{Retain: time.Hour}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+				jobs.Run(ctx, st, jobs.Config{Retain: time.Hour}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 			}()
 			defer func() { cancel(); <-done }()
 

@@ -1,4 +1,4 @@
-package server
+package terminal
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func parse(t *testing.T, input ...string) []tea.KeyMsg {
 	var p *tea.Program
 	// A pipe, so reads come in the pieces the writer sends, as from SSH.
 	pr, pw := io.Pipe()
-	guard := newInputGuard(pr, func(msg tea.Msg) { p.Send(msg) }, nil)
+	guard := NewInputGuard(pr, func(msg tea.Msg) { p.Send(msg) }, nil)
 	p = tea.NewProgram(model, tea.WithInput(guard), tea.WithOutput(io.Discard), tea.WithoutRenderer(), tea.WithoutSignalHandler())
 	go func() {
 		for _, piece := range append(input, "\x11") {
@@ -126,7 +126,7 @@ func TestPainterBoundsFrames(t *testing.T) {
 	huge := strings.Repeat("\x1b[31mx\x1b[0m", 20_000)
 	frame := strings.Repeat(huge+"\n", 100)
 	var out bytes.Buffer
-	p := newPainter(nil, &out, width, height, nil)
+	p := NewPainter(nil, &out, width, height, nil)
 	p.paint(frame)
 	if most := height * (lineBytes(width) + 32); out.Len() > most {
 		t.Fatalf("a frame of %d bytes; at most %d", out.Len(), most)

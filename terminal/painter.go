@@ -1,4 +1,4 @@
-package server
+package terminal
 
 import (
 	"hash/maphash"
@@ -19,29 +19,35 @@ import (
 // session is idle. A keypress is painted at once rather than on the next
 // tick.
 
-// Terminal modes a session needs: alternate screen, hidden cursor, mouse
-// wheel (cell motion, SGR encoding) and bracketed paste.
+// Enter sets the terminal modes a session needs (alternate screen, hidden
+// cursor, mouse wheel with cell motion and SGR encoding, bracketed paste)
+// and blanks the screen; Leave restores them when the session ends.
 const (
-	enterTerminal = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste + ansi.EraseEntireScreen
-	leaveTerminal = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent + ansi.ShowCursor + ansi.ResetModeAltScreenSaveCursor
+	Enter = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste + ansi.EraseEntireScreen
+	Leave = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent + ansi.ShowCursor + ansi.ResetModeAltScreenSaveCursor
 )
 
-// painter wraps a model and writes its frames itself.
-type painter struct {
+// Painter wraps a model and writes its frames itself.
+type Painter struct {
 	tea.Model
 	out     io.Writer
-	windows *windowSink // where window sizes wait; nil without a PTY side
+	windows *Windows // where window sizes wait; nil for a session without a channel of its own
 	width   int
 	height  int
 	last    []uint64 // hashes of the lines on screen
 	clear   bool     // the window changed: repaint from a blank screen
 }
 
-func newPainter(m tea.Model, out io.Writer, width, height int, windows *windowSink) *painter {
-	return &painter{Model: m, out: out, windows: windows, width: width, height: height}
+// NewPainter paints m's frames to out for a window of width x height; the
+// window sizes that arrive later come from windows (nil: only the
+// tea.WindowSizeMsg the program is sent).
+func NewPainter(m tea.Model, out io.Writer, width, height int, windows *Windows) *Painter {
+	return &Painter{Model: m, out: out, windows: windows, width: width, height: height}
 }
 
-func (p *painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update takes the latest window size when nudged, notes a new size (the
+// next frame is painted from a blank screen), and hands every message on.
+func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if _, ok := msg.(windowNudge); ok {
 		if p.windows == nil {
 			return p, nil
@@ -62,12 +68,12 @@ func (p *painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // View paints the wrapped model's frame and gives Bubble Tea nothing to do.
-func (p *painter) View() string {
+func (p *Painter) View() string {
 	p.paint(p.Model.View())
 	return ""
 }
 
-func (p *painter) paint(frame string) {
+func (p *Painter) paint(frame string) {
 	var lines []string
 	if p.height > 0 {
 		// Lines past the window are never drawn, so never split off one
@@ -119,6 +125,11 @@ func (p *painter) paint(frame string) {
 		}
 	}
 	if len(p.last) > len(lines) {
+		// Erase from the start of the line below the frame: the cursor may
+		// still be at the start of an unchanged last line, which erasing
+		// from there would take with it. The frame is shorter than the
+		// window here, so the new line never scrolls.
+		b = append(b, "\r\n"...)
 		b = append(b, ansi.EraseScreenBelow...)
 	}
 	// In pieces: the SSH channel and cipher each keep a buffer as big as
@@ -159,15 +170,16 @@ func fitLine(line string, width, most int) string {
 	return line[:cut] + ansi.ResetStyle
 }
 
-// paintBuffers hold frames being written; maxPooled keeps a frame from a
-// huge terminal from pinning its buffer.
+// paintBuffers hold frames while they are written. A buffer that grew past
+// maxPooled (a frame for a huge terminal) is not kept, so it cannot stay
+// pinned in the pool.
 var paintBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooled = 64 << 10
 
-// maxWrite bounds one write to the session.
+// maxWrite bounds one write to the session's channel; see paint.
 const maxWrite = 2048
 
-// lineSeed keys the line hashes; a collision would leave one line stale
-// until it changes again (odds 2^-64 a line).
+// lineSeed keys the line hashes. A collision would leave one line stale
+// until it changes again; the odds are 2^-64 for each line painted.
 var lineSeed = maphash.MakeSeed()

@@ -1,0 +1,90 @@
+package terminal
+
+import (
+	"testing"
+)
+
+func TestIsDark(t *testing.T) {
+	for _, tc := range []struct {
+		spec     string
+		dark, ok bool
+	}{
+		{"rgb:0000/0000/0000", true, true},
+		{"rgb:ffff/ffff/ffff", false, true},
+		{"rgb:1e1e/1e1e/2e2e", true, true},
+		{"rgb:fdfd/f6f6/e3e3", false, true}, // solarized light
+		{"rgb:0/0/0", true, true},           // one digit a channel
+		{"rgb:f/f/f", false, true},
+		{"rgb:ff/ff/ff", false, true},
+		{"rgb:fff/fff/fff", false, true},
+		{"rgb:00/ff/00", false, true}, // green is bright
+		{"rgb:ff/00/00", true, true},  // red alone is not
+		{"rgb:0000/0000", false, false},
+		{"rgb:0000/0000/0000/0000", false, false},
+		{"rgb:00000/0/0", false, false}, // more than 4 digits
+		{"rgb://", false, false},
+		{"rgb:zz/00/00", false, false},
+		{"#000000", false, false},
+		{"", false, false},
+	} {
+		dark, ok := isDark(tc.spec)
+		if dark != tc.dark || ok != tc.ok {
+			t.Errorf("isDark(%q) = %v, %v; want %v, %v", tc.spec, dark, ok, tc.dark, tc.ok)
+		}
+	}
+}
+
+func TestDA1End(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"\x1b[?62;22c", 9},
+		{"ab\x1b[?1;2cde", 9},
+		{"\x1b[?c", 4},
+		{"\x1b[?62;22", -1}, // not finished yet
+		{"\x1b[?62x", -1},   // not DA1
+		{"\x1b[62c", -1},    // no question mark
+		{"", -1},
+		{"typed text", -1},
+	} {
+		if got := da1End([]byte(tc.in)); got != tc.want {
+			t.Errorf("da1End(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+// parseAnswers takes the terminal's answers out and gives back every key
+// the visitor typed meanwhile, in order.
+func TestParseAnswers(t *testing.T) {
+	dark, light := true, false
+	for _, tc := range []struct {
+		name string
+		in   string
+		dark *bool
+		rest string
+	}{
+		{"both answers, BEL", "\x1b]11;rgb:0000/0000/0000\a\x1b[?62;22c", &dark, ""},
+		{"both answers, ST", "\x1b]11;rgb:ffff/ffff/ffff\x1b\\\x1b[?62c", &light, ""},
+		{"keys around the answers", "j\x1b]11;rgb:ffff/ffff/ffff\ak\x1b[?1;2cl", &light, "jkl"},
+		{"only DA1: no OSC 11 support", "\x1b[?62;22c", nil, ""},
+		{"only DA1, keys kept", "q\x1b[?62;22cx", nil, "qx"},
+		{"an unreadable colour", "\x1b]11;cmyk:1/2/3/4\a\x1b[?62c", nil, ""},
+		{"an unfinished OSC 11 is left as it came", "\x1b]11;rgb:0/0/0", nil, "\x1b]11;rgb:0/0/0"},
+		{"nothing", "", nil, ""},
+		{"keys only", "hello", nil, "hello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dark, rest := parseAnswers([]byte(tc.in))
+			switch {
+			case (dark == nil) != (tc.dark == nil):
+				t.Errorf("dark = %v, want %v", dark, tc.dark)
+			case dark != nil && *dark != *tc.dark:
+				t.Errorf("dark = %v, want %v", *dark, *tc.dark)
+			}
+			if string(rest) != tc.rest {
+				t.Errorf("rest = %q, want %q", rest, tc.rest)
+			}
+		})
+	}
+}

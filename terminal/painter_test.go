@@ -1,0 +1,184 @@
+package terminal
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+)
+
+// writes keeps every write the painter makes, to check both the bytes and
+// the size of each write.
+type writes struct {
+	sizes []int
+	all   strings.Builder
+}
+
+func (w *writes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	w.all.Write(p)
+	return len(p), nil
+}
+
+// frame is the model the painter wraps in these tests: its view is
+// whatever the step sets.
+type frame struct{ view string }
+
+func (f *frame) Init() tea.Cmd                       { return nil }
+func (f *frame) Update(tea.Msg) (tea.Model, tea.Cmd) { return f, nil }
+func (f *frame) View() string                        { return f.view }
+
+// Each step paints one frame (after a window change when resize is set)
+// and says exactly what reaches the terminal: only the lines that changed,
+// nothing for a frame already on screen, a blank screen after a resize.
+func TestPainterWritesOnlyWhatChanged(t *testing.T) {
+	const (
+		home  = ansi.CursorHomePosition
+		row   = "\r" + ansi.EraseEntireLine
+		down  = ansi.CUD1
+		below = ansi.EraseScreenBelow
+		blank = ansi.EraseEntireScreen
+	)
+	type step struct {
+		name   string
+		resize *tea.WindowSizeMsg
+		view   string
+		want   string
+	}
+	for _, tc := range []struct {
+		name          string
+		width, height int
+		steps         []step
+	}{
+		{"first frame, then the same again", 20, 5, []step{
+			{name: "first", view: "a\nb", want: home + row + "a\r\n" + row + "b"},
+			{name: "unchanged", view: "a\nb", want: ""},
+		}},
+		{"one line changes", 20, 5, []step{
+			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "middle", view: "a\nB\nc", want: home + down + row + "B\r\n"},
+			{name: "last", view: "a\nB\nC", want: home + down + down + row + "C"},
+		}},
+		{"a shorter frame clears below", 20, 5, []step{
+			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "shorter", view: "a\nB", want: home + down + row + "B\r\n" + below},
+		}},
+		{"a shorter frame whose last line is unchanged keeps it", 20, 5, []step{
+			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "shorter", view: "a\nb", want: home + down + "\r\n" + below},
+		}},
+		{"a longer frame adds lines", 20, 5, []step{
+			{name: "first", view: "a", want: home + row + "a"},
+			{name: "longer", view: "a\nb", want: home + down + row + "b"},
+		}},
+		{"a resize repaints from a blank screen", 20, 5, []step{
+			{name: "first", view: "a\nb", want: home + row + "a\r\n" + row + "b"},
+			{name: "resized", resize: &tea.WindowSizeMsg{Width: 30, Height: 5}, view: "a\nb", want: blank + home + row + "a\r\n" + row + "b"},
+			{name: "then as before", view: "a\nb", want: ""},
+		}},
+		{"lines past the window are not drawn", 20, 2, []step{
+			{name: "first", view: "a\nb\nc\nd", want: home + row + "a\r\n" + row + "b"},
+			{name: "a change below the window", view: "a\nb\nc\nD", want: ""},
+		}},
+		{"an oversized line is cut to the window", 4, 2, []step{
+			{name: "first", view: strings.Repeat("x", 5000) + "\nb", want: home + row + "xxxx\r\n" + row + "b"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &frame{}
+			var out writes
+			p := NewPainter(m, &out, tc.width, tc.height, nil)
+			for _, st := range tc.steps {
+				if st.resize != nil {
+					p.Update(*st.resize)
+				}
+				m.view = st.view
+				out.all.Reset()
+				if v := p.View(); v != "" {
+					t.Fatalf("%s: the painter gave Bubble Tea %q to draw", st.name, v)
+				}
+				if got := out.all.String(); got != st.want {
+					t.Errorf("%s: painted %q, want %q", st.name, got, st.want)
+				}
+			}
+		})
+	}
+}
+
+// After every frame, a terminal shows that frame and nothing else: what
+// the painter skips as unchanged is still on screen, and what a shorter
+// frame leaves below is gone.
+func TestPainterScreenShowsTheFrame(t *testing.T) {
+	const width, height = 20, 6
+	for _, frames := range [][]string{
+		{"a\nb\nc", "a\nb"}, // shorter, the new last line unchanged
+		{"a\nb\nc", "a\nB"}, // shorter, the new last line changed
+		{"a\nb\nc", "a"},
+		{"one\ntwo\nthree", "one\nTWO\nthree", "one", "x\ny\nz\nw", "x\ny\nz\nw"},
+		{"hello world\nsecond line", "hi\nsecond line", "hi"},
+		{"1\n2\n3\n4\n5\n6\n7\n8", "1\n2\n3", "1\n2\n3\n4\n5\n6\n7\n8"}, // past the window
+	} {
+		term := vt.NewEmulator(width, height)
+		p := NewPainter(nil, term, width, height, nil)
+		for i, f := range frames {
+			p.paint(f)
+			lines := strings.Split(f, "\n")
+			want := strings.Join(lines[:min(len(lines), height)], "\n")
+			if got := strings.TrimRight(term.String(), "\n"); got != want {
+				t.Errorf("frames %q, after frame %d: the screen shows %q, want %q", frames, i, got, want)
+			}
+		}
+	}
+}
+
+// A big frame goes out in writes of at most maxWrite bytes: the SSH channel
+// and cipher keep a buffer as big as the largest write.
+func TestPainterWritesInPieces(t *testing.T) {
+	var out writes
+	p := NewPainter(nil, &out, 200, 100, nil)
+	p.paint(strings.Repeat(strings.Repeat("y", 200)+"\n", 100))
+	if out.all.Len() < 200*100 {
+		t.Fatalf("painted %d bytes of a 20,000-cell frame", out.all.Len())
+	}
+	for _, n := range out.sizes {
+		if n > maxWrite {
+			t.Fatalf("a write of %d bytes; at most %d", n, maxWrite)
+		}
+	}
+}
+
+// fitLine cuts a line to the window's width, then to most bytes, always
+// ending a cut line with a style reset and never inside a character.
+func TestFitLine(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		line        string
+		width, most int
+		want        string
+	}{
+		{"cut to width", "abcdef", 3, 100, "abc"},
+		{"wide characters count two cells", "日本語です", 5, 100, "日本"},
+		{"escapes kept within the width", "\x1b[31mab\x1b[0mcd", 3, 100, "\x1b[31mab\x1b[0mc"},
+		{"cut to bytes ends with a reset", strings.Repeat("\x1b[31mx", 10), 10, 20, "\x1b[31mx\x1b[31mx\x1b[31m" + ansi.ResetStyle},
+		{"never inside a character", "ééééé", 5, 8, "éé" + ansi.ResetStyle},
+		{"zero width counts as one", "abc", 0, 100, "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fitLine(tc.line, tc.width, tc.most); got != tc.want {
+				t.Errorf("fitLine(%q, %d, %d) = %q, want %q", tc.line, tc.width, tc.most, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLineBytes(t *testing.T) {
+	for _, tc := range []struct{ width, want int }{
+		{0, 1024 + 32}, {1, 1024 + 32}, {80, 1024 + 32*80}, {500, 1024 + 32*500},
+	} {
+		if got := lineBytes(tc.width); got != tc.want {
+			t.Errorf("lineBytes(%d) = %d, want %d", tc.width, got, tc.want)
+		}
+	}
+}
