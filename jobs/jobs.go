@@ -28,7 +28,7 @@ const jobTimeout = time.Minute
 
 // Run runs the scheduled jobs until ctx ends. Each run happens under a
 // store job lock, so among replicas only one does it.
-func Run(ctx context.Context, store data.Store, cfg Config, log *slog.Logger) {
+func Run(ctx context.Context, store data.Jobs, cfg Config, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -47,7 +47,7 @@ func Run(ctx context.Context, store data.Store, cfg Config, log *slog.Logger) {
 // minute): every replica wakes at the same tick, and one whose timer fires a
 // little later (scheduling, clock skew) must find the lock taken rather than
 // free again, or it would reset a second time.
-func resetJob(ctx context.Context, store data.Store, every time.Duration, log *slog.Logger) {
+func resetJob(ctx context.Context, store data.Jobs, every time.Duration, log *slog.Logger) {
 	hold := min(every/2, time.Minute)
 	var last time.Time
 	for {
@@ -79,7 +79,7 @@ func resetJob(ctx context.Context, store data.Store, every time.Duration, log *s
 
 // retainJob deletes comments older than retain, at start and then
 // periodically. Running it twice is harmless, so replicas are not aligned.
-func retainJob(ctx context.Context, store data.Store, retain time.Duration, log *slog.Logger) {
+func retainJob(ctx context.Context, store data.Jobs, retain time.Duration, log *slog.Logger) {
 	period := min(max(retain/10, time.Minute), time.Hour)
 	for {
 		var n int64

@@ -22,8 +22,15 @@ const countsRefresh = time.Minute
 
 // hub fans live events out to every open program on this replica and keeps
 // the shared comment counts the post list shows.
+// hubStore is what the hub reads: the live events, and the comment counts it
+// refreshes after a Resync.
+type hubStore interface {
+	data.Events
+	CommentCounts(ctx context.Context) (map[string]int, error)
+}
+
 type hub struct {
-	store   data.Store
+	store   hubStore
 	metrics *ops.Metrics
 	log     *slog.Logger
 
@@ -36,7 +43,7 @@ type hub struct {
 	onEvent func(data.Event)
 }
 
-func newHub(store data.Store, m *ops.Metrics, log *slog.Logger) *hub {
+func newHub(store hubStore, m *ops.Metrics, log *slog.Logger) *hub {
 	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]*mailbox{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
