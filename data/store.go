@@ -100,6 +100,7 @@ type Store interface {
 	Newsletter
 	Jobs
 	Events
+	Visits
 	// Ping answers when the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error
@@ -165,7 +166,7 @@ type Moderation interface {
 
 // Jobs is what the scheduled jobs do.
 type Jobs interface {
-	// Reset deletes all comments, subscriptions, names and rate-limit
+	// Reset deletes all comments, subscriptions, names, visits and rate-limit
 	// records, and announces Resync.
 	Reset(ctx context.Context) error
 	// DeleteCommentsBefore deletes the comments written before t and
