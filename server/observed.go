@@ -8,12 +8,13 @@ import (
 )
 
 // visitorStore is the part of the store that sessions and exec commands
-// reach: comments, the newsletter sign-up, the moderators' actions in the
+// reach: comments, the newsletter sign-up, visits, the moderators' actions in the
 // interface, and Ping for readiness. The observed store counts its calls
 // and the shared threads answer its Comments from memory.
 type visitorStore interface {
 	data.Comments
 	data.Subscriptions
+	data.Visits
 	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
 	DeleteComment(ctx context.Context, id int64, by string) error
 	Ban(ctx context.Context, b data.Ban) error

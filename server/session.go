@@ -18,6 +18,10 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
+// leaveTimeout bounds the one write a session makes after its program
+// ends: the visit's reading position.
+const leaveTimeout = 2 * time.Second
+
 // shutdownMsg asks a program to end because the server is stopping.
 type shutdownMsg struct{}
 
@@ -112,15 +116,19 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		Height: pty.Window.Height,
 	}
 	us.Context = ctx // a disconnect cancels the session's storage calls
+	us.Location = visitorZone(sess)
 	if cmd := sess.Command(); len(cmd) == 2 {
 		us.Slug = cmd[1]
+	} else {
+		us.Slug = permalinkSlug(sess.User(), s.posts) // ssh SLUG@host
 	}
 	var out io.Writer = sess
 	var windows *windowSink
 	if side != nil {
 		out, windows = side.raw, &side.windows
 	}
-	model := newPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
+	visitor := ui.New(&s.uiCfg, us)
+	model := newPainter(visitor, out, us.Width, us.Height, windows)
 	var p *tea.Program
 	guard := newInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
 		s.metrics.rejectedInputs.WithLabelValues("paste_too_long").Inc()
@@ -151,6 +159,14 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
+	// The program has ended, so nothing else touches the model: mark the
+	// post being read as left, with where the visitor stopped, under a
+	// context of its own (the session's has ended with a hang-up).
+	lctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	if err := visitor.Leave(lctx); err != nil {
+		s.log.Warn("mark visit on leaving", "err", err)
+	}
+	cancel()
 	_, _ = io.WriteString(out, leaveTerminal)
 	if stopping {
 		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
