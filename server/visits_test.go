@@ -110,8 +110,10 @@ func TestNewSinceLastVisitOverSSH(t *testing.T) {
 	typeKeys(t, s, "u")
 	waitFor(t, s, "First comment after the visit")
 
-	// Page down, then hang up: the place is kept.
-	typeKeys(t, s, "gff")
+	// Back to the top, a page down, then hang up: the place is kept.
+	typeKeys(t, s, "g")
+	waitFor(t, s, " 0%")
+	typeKeys(t, s, "f")
 	waitGone(t, s, " 0%")
 	if err := s.Drop(); err != nil {
 		t.Fatal(err)
