@@ -1,6 +1,6 @@
 // Package commands is what a visitor can run over SSH without a terminal:
-// ssh HOST ls, read, comments, comment, subscribe, unsubscribe, confirm and
-// help. Each command is one file with one cobra command. The server fills
+// ssh HOST ls, read, comments, comment, subscribe, unsubscribe, confirm,
+// forget and help. Each command is one file with one cobra command. The server fills
 // an Env once and calls Run for every exec request (and for a bare session
 // without a terminal); the package knows nothing of SSH.
 package commands
@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"blog/data"
 	"blog/posts"
@@ -47,6 +48,8 @@ type Store interface {
 	// Name is the display name remembered for a key, "" when none.
 	Name(ctx context.Context, key string) (string, error)
 	Unsubscribe(ctx context.Context, email string, a data.Author) error
+	// ForgetVisits forgets what the key has read (the "new" marks).
+	ForgetVisits(ctx context.Context, key string) (int64, error)
 }
 
 // Signup is the newsletter's double opt-in (ui.Signup has the same
@@ -85,6 +88,9 @@ type Env struct {
 type Request struct {
 	Args   []string    // the command line split into words; none lists the posts
 	Author data.Author // the key fingerprint ("" when keyless) and the address
+	// Location is the visitor's time zone (from TZ) for the times the
+	// commands print; nil is UTC.
+	Location *time.Location
 	// Width is the visitor's terminal width when the command came with a
 	// terminal (ssh -t host read --raw SLUG), zero otherwise.
 	Width  int
@@ -162,6 +168,7 @@ func (v *visit) tree() *cobra.Command {
 		subscribeCommand(v),
 		unsubscribeCommand(v),
 		confirmCommand(v),
+		forgetCommand(v),
 		helpCommand(v),
 	}
 	root.AddCommand(v.commands...)

@@ -13,7 +13,7 @@ import (
 
 var commandList = []string{
 	"ls [--json]", "read SLUG [--raw]", "comments SLUG [--json]", "comment SLUG [--name NAME]",
-	"subscribe EMAIL", "unsubscribe EMAIL", "confirm CODE", "help",
+	"subscribe EMAIL", "unsubscribe EMAIL", "confirm CODE", "forget", "help",
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
@@ -114,6 +114,7 @@ func TestWrongArgumentCountsAreUsageErrors(t *testing.T) {
 		{[]string{"subscribe", "a@example.com", "b@example.com"}, "usage: ssh blog.test subscribe EMAIL"},
 		{[]string{"unsubscribe"}, "usage: ssh blog.test unsubscribe EMAIL"},
 		{[]string{"confirm", "A", "B"}, "usage: ssh blog.test confirm CODE"},
+		{[]string{"forget", "everything"}, "usage: ssh blog.test forget"},
 	}
 	for _, c := range cases {
 		r := b.run(t, ada, strings.NewReader("text"), c.args...)

@@ -61,7 +61,7 @@ func (v *visit) comments(ctx context.Context, slug string, asJSON bool) error {
 				_ = enc.Encode(commentJSON{c.ID, data.Displayable(c.AuthorName), data.KeyTag(c.AuthorKey), v.env.moderator(c.AuthorKey), data.Displayable(c.Body), c.CreatedAt})
 				continue
 			}
-			fmt.Fprintf(v.Stdout, "%s · %s\n%s\n\n", v.authorLabel(c), c.CreatedAt.Format("2006-01-02 15:04 MST"), data.Displayable(c.Body))
+			fmt.Fprintf(v.Stdout, "%s · %s\n%s\n\n", v.authorLabel(c), v.when(c.CreatedAt), data.Displayable(c.Body))
 		}
 		if len(page) < commentsPage {
 			break
@@ -89,4 +89,14 @@ func (v *visit) authorLabel(c data.Comment) string {
 		label += " #" + tag
 	}
 	return label
+}
+
+// when prints an absolute time in the visitor's zone (UTC when the client
+// sent no TZ), with the zone's abbreviation.
+func (v *visit) when(t time.Time) string {
+	loc := v.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }

@@ -100,18 +100,20 @@ type Store interface {
 	Newsletter
 	Jobs
 	Events
+	Visits
 	// Ping answers when the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error
 }
 
 // VisitorStore is the part of the store that a visitor's session and exec
-// commands reach: comments, the newsletter sign-up, the moderators' actions
-// in the interface, and Ping for readiness. The server's observed store
+// commands reach: comments, the newsletter sign-up, visits, the moderators'
+// actions in the interface, and Ping for readiness. The server's observed store
 // counts these calls and the shared threads answer Comments from memory.
 type VisitorStore interface {
 	Comments
 	Subscriptions
+	Visits
 	SetHidden(ctx context.Context, id int64, hidden bool, by string) error
 	DeleteComment(ctx context.Context, id int64, by string) error
 	Ban(ctx context.Context, b Ban) error
@@ -178,7 +180,7 @@ type Moderation interface {
 
 // Jobs is what the scheduled jobs do.
 type Jobs interface {
-	// Reset deletes all comments, subscriptions, names and rate-limit
+	// Reset deletes all comments, subscriptions, names, visits and rate-limit
 	// records, and announces Resync.
 	Reset(ctx context.Context) error
 	// DeleteCommentsBefore deletes the comments written before t and

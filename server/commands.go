@@ -31,12 +31,22 @@ func (s *Server) runCommand(sess ssh.Session) int {
 	if pty, _, isPty := sess.Pty(); isPty {
 		width = pty.Window.Width
 	}
+	args := sess.Command()
+	if len(args) == 0 {
+		// ssh -T SLUG@host: the post as plain text, as read SLUG gives it.
+		if slug := permalinkSlug(sess.User(), s.posts); slug != "" {
+			if _, ok := s.posts.Get(slug); ok {
+				args = []string{"read", slug}
+			}
+		}
+	}
 	return s.exec.Run(sess.Context(), commands.Request{
-		Args:   sess.Command(),
-		Author: author(sess),
-		Width:  width,
-		Stdin:  sess,
-		Stdout: sess,
-		Stderr: sess.Stderr(),
+		Args:     args,
+		Author:   author(sess),
+		Location: visitorZone(sess),
+		Width:    width,
+		Stdin:    sess,
+		Stdout:   sess,
+		Stderr:   sess.Stderr(),
 	})
 }

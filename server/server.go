@@ -150,6 +150,7 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		Render:    s.render,
 		Caches:    s.caches,
 		Store:     s.store,
+		Visits:    s.store,
 		Counts:    s.hub.Counts,
 		Moderator: moderatorKeys(cfg.AdminKeys),
 		Log:       cfg.Log,

@@ -19,6 +19,10 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
+// leaveTimeout bounds the one write a session makes after its program
+// ends: the visit's reading position.
+const leaveTimeout = 2 * time.Second
+
 // shutdownMsg asks a program to end because the server is stopping.
 type shutdownMsg struct{}
 
@@ -121,15 +125,19 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		Height: pty.Window.Height,
 	}
 	us.Context = ctx // a disconnect cancels the session's storage calls
+	us.Location = visitorZone(sess)
 	if cmd := sess.Command(); len(cmd) == 2 {
 		us.Slug = cmd[1]
+	} else {
+		us.Slug = permalinkSlug(sess.User(), s.posts) // ssh SLUG@host
 	}
 	var out io.Writer = sess
 	var windows *terminal.Windows
 	if ch != nil {
 		out, windows = ch.Output(), ch.Windows()
 	}
-	model := terminal.NewPainter(ui.New(&s.uiCfg, us), out, us.Width, us.Height, windows)
+	visitor := ui.New(&s.uiCfg, us)
+	model := terminal.NewPainter(visitor, out, us.Width, us.Height, windows)
 	var p *tea.Program
 	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
 		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
@@ -160,6 +168,14 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
+	// The program has ended, so nothing else touches the model: mark the
+	// post being read as left, with where the visitor stopped, under a
+	// context of its own (the session's has ended with a hang-up).
+	lctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	if err := visitor.Leave(lctx); err != nil {
+		s.log.Warn("mark visit on leaving", "err", err)
+	}
+	cancel()
 	_, _ = io.WriteString(out, terminal.Leave)
 	if stopping {
 		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"blog/ui"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -61,6 +63,13 @@ func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		p.width, p.height = ws.Width, ws.Height
 		p.last, p.clear = nil, true
+	}
+	if c, ok := msg.(ui.CopyMsg); ok {
+		// OSC 52: the visitor's own terminal puts the text on its
+		// clipboard. Only the visitor's y sends this, and the text is
+		// base64 inside the sequence, so it cannot end it early.
+		_, _ = io.WriteString(p.out, ansi.SetSystemClipboard(c.Text))
+		return p, nil
 	}
 	var cmd tea.Cmd
 	p.Model, cmd = p.Model.Update(msg)

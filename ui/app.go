@@ -6,6 +6,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -72,6 +73,9 @@ type Config struct {
 	Store  Backend
 	// Newsletter signs readers up (double opt-in: it mails a code).
 	Newsletter Signup
+	// Visits keeps, per SSH key, what each visitor saw of each post; nil
+	// keeps nothing, and the interface shows no "new" marks.
+	Visits VisitStore
 	// Counts returns visible comment counts per post, kept by the server.
 	Counts func() map[string]int
 	// Moderator reports whether the key with this SHA256 fingerprint is a
@@ -91,8 +95,12 @@ type Session struct {
 	Look    Look
 	Width   int
 	Height  int
-	// Slug, when set, opens that post first (ssh -t host read SLUG).
+	// Slug, when set, opens that post first (ssh -t host read SLUG, or
+	// ssh SLUG@host).
 	Slug string
+	// Location is the visitor's time zone (from TZ), for absolute times;
+	// nil is UTC.
+	Location *time.Location
 }
 
 // EventMsg carries a live change from the server's hub to a session.
@@ -116,6 +124,7 @@ type Model struct {
 	screen screen
 
 	home      homeState
+	visits    visitState
 	reader    *readerState
 	composer  *composer
 	subscribe *subscribeForm
@@ -171,16 +180,18 @@ func New(cfg *Config, s Session) *Model {
 	return m
 }
 
-// Init opens the first post when the session asked for one.
+// Init reads the visitor's visits and opens the first post when the
+// session asked for one.
 func (m *Model) Init() tea.Cmd {
+	visits := m.loadVisits()
 	if m.sess.Slug == "" {
-		return nil
+		return visits
 	}
 	if p, ok := m.cfg.Posts.Get(m.sess.Slug); ok {
-		return m.openPost(p)
+		return tea.Batch(visits, m.openPost(p))
 	}
 	m.setStatus("No post called "+quoted(m.sess.Slug, maxEchoColumns)+" here; these are the posts.", true)
-	return nil
+	return visits
 }
 
 // Update routes a message to the part of the interface that owns it.
@@ -235,6 +246,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case moderatedMsg:
 		m.moderated(msg)
 		return m, nil
+	case visitsMsg:
+		return m, m.visitsLoaded(msg)
+	case markedMsg:
+		if msg.err != nil && !errors.Is(msg.err, context.Canceled) {
+			m.cfg.log().Warn("mark visit", "err", msg.err)
+		}
+		return m, nil
 	}
 	return m, nil
 }
@@ -278,6 +296,7 @@ func (m *Model) handleKey(k tea.KeyMsg) tea.Cmd {
 }
 
 func (m *Model) handleEvent(ev data.Event) tea.Cmd {
+	m.visitEvent(ev)
 	if m.reader != nil {
 		return m.reader.event(m, ev)
 	}

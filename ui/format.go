@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/internal/zone"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -67,8 +68,9 @@ func plural(n int, one, many string) string {
 	return itoa(n) + " " + many
 }
 
-// ago says how long ago t was, in words a reader skims.
-func ago(t, now time.Time) string {
+// ago says how long ago t was, in words a reader skims; past a month, the
+// time itself in the visitor's zone, with the zone.
+func ago(t, now time.Time, loc *time.Location) string {
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
@@ -82,7 +84,7 @@ func ago(t, now time.Time) string {
 	case d < 30*24*time.Hour:
 		return plural(int(d/(24*time.Hour)), "day", "days") + " ago"
 	}
-	return t.Format("2 Jan 2006")
+	return zone.Stamp(t, loc)
 }
 
 // noteLine shows a one-line message in w columns: an error or good news.

@@ -217,8 +217,9 @@ func (h *homeState) view(m *Model) string {
 			meta += " · " + strings.Join(p.Tags, ", ")
 		}
 		meta += " · " + plural(counts[p.Slug], "comment", "comments")
-		b.WriteString(" " + bar + title.Render(truncate(p.Title, inner-2)) + "\n")
-		b.WriteString(" " + bar + st.Meta.Render(truncate(meta, inner-2)) + "\n")
+		dot, news := m.visitMarks(p.Slug)
+		b.WriteString(" " + bar + dot + title.Render(truncate(p.Title, inner-2-lipgloss.Width(dot))) + "\n")
+		b.WriteString(" " + bar + st.Meta.Render(truncate(meta, inner-2-lipgloss.Width(news))) + news + "\n")
 		b.WriteString(" " + bar + st.Summary.Render(truncate(p.Summary, inner-2)) + "\n\n")
 		lines += linesPerItem
 	}
@@ -232,4 +233,22 @@ func (h *homeState) view(m *Model) string {
 	b.WriteString(overlay)
 	b.WriteString(footer)
 	return b.String()
+}
+
+// visitMarks are what the post list shows of the visitor's visits: a dot
+// before a post they never opened, and after the meta line "unread" or how
+// many comments came since they last read it. Keyless visitors, and
+// visitors whose visits are not read yet, see neither.
+func (m *Model) visitMarks(slug string) (dot, news string) {
+	if !m.tracksVisits() || !m.visits.loaded {
+		return "", ""
+	}
+	v, seen := m.visits.bySlug[slug]
+	switch {
+	case !seen:
+		return m.st.NewMark.Render("● "), " · " + m.st.NewMark.Render("unread")
+	case v.New > 0:
+		return "", " · " + m.st.NewMark.Render(itoa(v.New)+" new")
+	}
+	return "", ""
 }

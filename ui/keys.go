@@ -12,7 +12,7 @@ type keyMap struct {
 	Up, Down, PageDown, PageUp, HalfDown, HalfUp, Top, Bottom key.Binding
 	Open, Back, Filter, ClearFilter, Quit, ForceQuit, Help    key.Binding
 	Comment, Subscribe, Delete, NextComment, PrevComment      key.Binding
-	Hide, Ban                                                 key.Binding
+	Hide, Ban, JumpNew, Resume, Copy                          key.Binding
 	Send, Tab, Close, Submit                                  key.Binding
 }
 
@@ -39,6 +39,9 @@ var keys = keyMap{
 	Delete:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete mine")),
 	Hide:        key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "hide/unhide")),
 	Ban:         key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "ban author 24h")),
+	JumpNew:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "first new comment")),
+	Resume:      key.NewBinding(key.WithKeys("'"), key.WithHelp("'", "where you stopped")),
+	Copy:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy ssh link")),
 	Send:        key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "post")),
 	Tab:         key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "name/text")),
 	Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
@@ -71,6 +74,7 @@ var (
 		full: [][]key.Binding{
 			{keys.Up, keys.Down, keys.PageDown, keys.PageUp, keys.HalfDown, keys.HalfUp, keys.Top, keys.Bottom},
 			{keys.Comment, keys.NextComment, keys.Delete, keys.Subscribe},
+			{keys.JumpNew, keys.Resume, keys.Copy},
 			{keys.Back, keys.Help, keys.Quit, keys.ForceQuit},
 		},
 	}

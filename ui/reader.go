@@ -33,6 +33,14 @@ type readerState struct {
 	offset   int
 	newCount int  // comments that arrived below the reader's view
 	toEnd    bool // G was pressed: stay at the end as pages load
+
+	// What the last visit left (see visits.go): offered is set once the
+	// offer to jump to what is new or to continue has been made.
+	offered   bool
+	returning bool  // the visitor had opened this post before
+	prevSeen  int64 // the highest comment ID seen then
+	newSince  int   // visible comments since then
+	resume    int   // where reading stopped, 0 to data.VisitPositionScale
 }
 
 // openPost switches to the reader and starts loading comments.
@@ -43,7 +51,7 @@ func (m *Model) openPost(p posts.Post) tea.Cmd {
 	cmd := r.thread.loadFirst(m, p.Slug)
 	r.layout(m)
 	if cmd == nil {
-		cmd = r.maybeLoadMore(m)
+		cmd = tea.Batch(r.maybeLoadMore(m), r.offerReturn(m))
 	}
 	return cmd
 }
@@ -160,9 +168,19 @@ func (r *readerState) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Quit):
 		return tea.Quit
 	case key.Matches(k, keys.Back):
+		v, track := r.leaveVisit(m)
 		m.screen = homeScreen
 		m.reader = nil
+		if track {
+			return m.mark(v)
+		}
 		return nil
+	case m.tracksVisits() && key.Matches(k, keys.JumpNew):
+		return r.jumpToNew(m)
+	case m.tracksVisits() && key.Matches(k, keys.Resume):
+		return r.resumeReading(m)
+	case key.Matches(k, keys.Copy):
+		return r.copyCommand(m)
 	case key.Matches(k, keys.Down):
 		return r.scroll(m, 1)
 	case key.Matches(k, keys.Up):
@@ -392,7 +410,7 @@ func (r *readerState) loaded(m *Model, msg commentsMsg) tea.Cmd {
 		r.offset = r.maxOffset(m)
 	}
 	r.clamp(m)
-	return r.maybeLoadMore(m)
+	return tea.Batch(r.maybeLoadMore(m), r.offerReturn(m))
 }
 
 func (r *readerState) view(m *Model) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/internal/zone"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -236,8 +237,11 @@ func (t *thread) rebuild(m *Model, w int) {
 			continue
 		}
 		own := me != "" && c.AuthorKey == me
-		when := ago(c.CreatedAt, now)
+		when := ago(c.CreatedAt, now, m.sess.Location)
 		if i == t.selected {
+			// The selected comment shows when it was written, in the
+			// visitor's zone.
+			when = zone.Stamp(c.CreatedAt, m.sess.Location)
 			parts = append(parts, drawComment(m, c, w, true, own, when))
 			shared = false
 			continue

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 )
 
-// Reset deletes everything visitors wrote (comments, subscriptions, names)
+// Reset deletes everything visitors wrote (comments, subscriptions, names, visits)
 // and the rate records, keeps bans, and tells every process's viewers to
 // reload. Comment IDs are not restarted: watchers catch up by ID.
 func (s *Store) Reset(ctx context.Context) error {
 	err := s.changeTx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"comments", "subscribers", "author_names", "rate_events"} {
+		for _, table := range []string{"comments", "subscribers", "author_names", "visits", "rate_events"} {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
 				return err
 			}

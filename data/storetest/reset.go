@@ -21,6 +21,7 @@ func testReset(t *testing.T, open Opener) {
 	if err := s.Ban(t.Context(), data.Ban{Target: "203.0.113.1", CreatedBy: admin}); err != nil {
 		t.Fatal(err)
 	}
+	mark(t, s, a.KeyFingerprint, data.Visit{PostSlug: "p", SeenID: c.ID})
 
 	if err := s.Reset(t.Context()); err != nil {
 		t.Fatal(err)
@@ -33,6 +34,9 @@ func testReset(t *testing.T, open Opener) {
 	}
 	if n, _ := s.Name(t.Context(), a.KeyFingerprint); n != "" {
 		t.Fatalf("name survived Reset: %q", n)
+	}
+	if got := visitsOf(t, s, a.KeyFingerprint); len(got) != 0 {
+		t.Fatalf("visits survived Reset: %v", got)
 	}
 	if bans, _ := s.Bans(t.Context()); len(bans) != 1 {
 		t.Fatalf("Reset must keep bans, have %v", bans)

@@ -73,6 +73,10 @@ func Run(t *testing.T, open Opener) {
 		{"EventsEndWithContext", testEventsEnd},
 		{"TryLock", testTryLock},
 		{"PingAndClose", testPingAndClose},
+		{"Visits", testVisits},
+		{"VisitsKeyless", testVisitsKeyless},
+		{"VisitsBounded", testVisitsBounded},
+		{"ForgetVisits", testForgetVisits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,6 +99,7 @@ func RunShared(t *testing.T, open PairOpener) {
 	runPairs(t, open, []pairTest{
 		{"EventsCrossReplicas", testCrossEvents},
 		{"RateLimitCrossReplicas", testCrossRateLimit},
+		{"VisitsCrossReplicas", testCrossVisits},
 	})
 }
 
@@ -105,6 +110,7 @@ func RunReplicated(t *testing.T, open PairOpener) {
 		{"EventsCrossReplicas", testCrossEvents},
 		{"TryLockCrossReplicas", testCrossTryLock},
 		{"RateLimitCrossReplicas", testCrossRateLimit},
+		{"VisitsCrossReplicas", testCrossVisits},
 	})
 }
 

@@ -1,0 +1,206 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"blog/data"
+	"blog/data/postgres/pgtest"
+	"blog/internal/termclient"
+)
+
+const goTitle = "Go for Backend Services"
+
+// listLines returns the title line and the meta line of the post titled
+// title on the list screen.
+func listLines(screen, title string) (string, string) {
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, title) && i+1 < len(lines) {
+			return l, lines[i+1]
+		}
+	}
+	return "", ""
+}
+
+// waitList waits until the Go post's lines on the list satisfy ok.
+func waitList(t *testing.T, s *termclient.Session, what string, ok func(title, meta string) bool) {
+	t.Helper()
+	err := s.Wait(screenWait, func(scr string) bool {
+		title, meta := listLines(scr, goTitle)
+		return title != "" && ok(title, meta)
+	})
+	if err != nil {
+		t.Fatalf("waiting for the list to show %s: %v\n%s", what, err, s.Screen())
+	}
+}
+
+func unread(title, meta string) bool {
+	return strings.Contains(title, "●") && strings.Contains(meta, "unread")
+}
+
+func read(title, meta string) bool {
+	return !strings.Contains(title, "●") && !strings.Contains(meta, "unread") && !strings.Contains(meta, " new")
+}
+
+func newComments(n string) func(title, meta string) bool {
+	return func(_, meta string) bool { return strings.Contains(meta, n+" new") }
+}
+
+// postComment writes a comment with a key of its own, over exec.
+func postComment(t *testing.T, addr, body string) {
+	t.Helper()
+	out, errOut, code, err := termclient.Exec(addr, newKey(t), "comment "+goPost, strings.NewReader(body))
+	if err != nil || code != 0 {
+		t.Fatalf("comment: %d %v %s %s", code, err, out, errOut)
+	}
+}
+
+// waitVisit waits until the store holds a visit of key to the Go post that
+// satisfies ok.
+func waitVisit(t *testing.T, st data.Store, key string, ok func(data.Visit) bool) data.Visit {
+	t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		vs, err := st.Visits(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			if v.PostSlug == goPost && ok(v) {
+				return v
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no such visit of %s stored: %+v", goPost, vs)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the store, not waiting for time to pass
+	}
+}
+
+// TestNewSinceLastVisitOverSSH follows one key through visits: the list
+// marks the post unread, then read, then counts new comments live and in
+// the next session; opening it offers the new comments and the place the
+// visitor stopped, and forget starts over.
+func TestNewSinceLastVisitOverSSH(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	key := newKey(t)
+	postComment(t, ts.addr, "An early comment")
+
+	s := ts.open(t, key, 100, 40)
+	waitFor(t, s, "enter read")
+	waitList(t, s, "the Go post unread", unread)
+	ts.openPost(t, s, goPost)
+	typeKeys(t, s, "G")
+	waitFor(t, s, "An early comment")
+	typeKeys(t, s, "\x1b")
+	waitList(t, s, "the Go post read", read)
+
+	postComment(t, ts.addr, "First comment after the visit")
+	postComment(t, ts.addr, "Second comment after the visit")
+	waitList(t, s, "2 new, live", newComments("2"))
+	typeKeys(t, s, "q")
+	<-s.Done()
+
+	s = ts.open(t, key, 100, 40)
+	waitList(t, s, "2 new in the next session", newComments("2"))
+	ts.openPost(t, s, goPost)
+	waitFor(t, s, "2 new comments since your last visit")
+	typeKeys(t, s, "u")
+	waitFor(t, s, "First comment after the visit")
+
+	// Back to the top, a page down, then hang up: the place is kept.
+	typeKeys(t, s, "g")
+	waitFor(t, s, " 0%")
+	typeKeys(t, s, "f")
+	waitGone(t, s, " 0%")
+	if err := s.Drop(); err != nil {
+		t.Fatal(err)
+	}
+	// The first visit left the post at its end (G); this one stopped
+	// near the top, and only the mark made on hanging up says so.
+	waitVisit(t, ts.store, sshFingerprint(key), func(v data.Visit) bool {
+		return v.Position > 0 && v.Position < data.VisitPositionScale/2
+	})
+
+	s = ts.open(t, key, 100, 40)
+	waitList(t, s, "the Go post read", read)
+	ts.openPost(t, s, goPost)
+	waitFor(t, s, "press ' to continue where you stopped")
+	typeKeys(t, s, "'")
+	waitGone(t, s, " 0%")
+	typeKeys(t, s, "q")
+	<-s.Done()
+
+	out, errOut, code, err := termclient.Exec(ts.addr, key, "forget", nil)
+	if err != nil || code != 0 || !strings.Contains(out, "Forgotten: what this key read of 1 post.") {
+		t.Fatalf("forget: %d %v %q %q", code, err, out, errOut)
+	}
+	s = ts.open(t, key, 100, 40)
+	waitList(t, s, "the Go post unread after forget", unread)
+}
+
+// TestKeylessVisitorHasNoVisits: no marks, no offers, no error; forget
+// answers plainly.
+func TestKeylessVisitorHasNoVisits(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	postComment(t, ts.addr, "A comment")
+	s := ts.open(t, nil, 100, 40)
+	waitFor(t, s, "enter read")
+	ts.openPost(t, s, goPost)
+	typeKeys(t, s, "G")
+	waitFor(t, s, "A comment")
+	typeKeys(t, s, "u'\x1b")
+	waitFor(t, s, "enter read")
+	postComment(t, ts.addr, "Another comment")
+	waitFor(t, s, "2 comments")
+	scr := s.Screen()
+	if strings.Contains(scr, "●") || strings.Contains(scr, "unread") || strings.Contains(scr, " new") ||
+		strings.Contains(scr, "Couldn't") || strings.Contains(scr, "Nothing new") {
+		t.Fatalf("a keyless visitor sees visits or an error:\n%s", scr)
+	}
+	out, _, code, err := termclient.Exec(ts.addr, nil, "forget", nil)
+	if err != nil || code != 0 || !strings.Contains(out, "without an SSH key, nothing of what you read is kept") {
+		t.Fatalf("keyless forget: %d %v %q", code, err, out)
+	}
+}
+
+// TestNewSinceLastVisitAcrossReplicasOnPostgres: a visit marked on one
+// replica counts on the other, and comments posted on either count live.
+func TestNewSinceLastVisitAcrossReplicasOnPostgres(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	one := startServer(t, serverOpts{store: openPostgres(t, url, generousLimits())})
+	two := startServer(t, serverOpts{store: openPostgres(t, url, generousLimits())})
+	key := newKey(t)
+
+	a := one.open(t, key, 100, 40)
+	waitList(t, a, "unread on replica one", unread)
+	one.openPost(t, a, goPost)
+	typeKeys(t, a, "\x1b")
+	waitList(t, a, "read on replica one", read)
+	waitVisit(t, two.store, sshFingerprint(key), func(data.Visit) bool { return true })
+
+	b := two.open(t, key, 100, 40)
+	waitList(t, b, "read on replica two", read)
+	postComment(t, one.addr, "Posted on replica one")
+	postComment(t, two.addr, "Posted on replica two")
+	waitList(t, a, "2 new live on replica one", newComments("2"))
+	waitList(t, b, "2 new live on replica two", newComments("2"))
+	two.openPost(t, b, goPost)
+	waitFor(t, b, "2 new comments since your last visit")
+	typeKeys(t, b, "u")
+	waitFor(t, b, "Posted on replica one")
+	typeKeys(t, b, "\x1b")
+	waitList(t, b, "read again on replica two", read)
+
+	c := one.open(t, key, 100, 40)
+	waitList(t, c, "read on replica one after reading on two", read)
+
+	out, _, code, err := termclient.Exec(two.addr, key, "forget", nil)
+	if err != nil || code != 0 || !strings.Contains(out, "Forgotten") {
+		t.Fatalf("forget on replica two: %d %v %q", code, err, out)
+	}
+	d := one.open(t, key, 100, 40)
+	waitList(t, d, "unread on replica one after forget on two", unread)
+}
