@@ -216,3 +216,35 @@ func TestEditAfterTheWindowOverSSH(t *testing.T) {
 		t.Fatalf("after a refused edit: %+v", cs)
 	}
 }
+
+// Hiding a comment with replies leaves "[hidden]" for readers, live and
+// on a fresh open, while a moderator still reads its text.
+func TestHiddenCommentWithRepliesOverSSH(t *testing.T) {
+	mod := newKey(t)
+	ts := startServer(t, serverOpts{admins: []ssh.PublicKey{mod.PublicKey()}})
+	parent := postExec(t, ts.addr, newKey(t), goPost, "Soon hidden parent")
+	postExec(t, ts.addr, newKey(t), fmt.Sprintf("%s --reply-to %d", goPost, parent), "A reply that stays")
+	reader := readAtEnd(t, ts, newKey(t))
+	moderator := readAtEnd(t, ts, mod)
+	waitFor(t, reader, "A reply that stays")
+	waitFor(t, moderator, "A reply that stays")
+	if err := ts.store.SetHidden(t.Context(), parent, true, sshFingerprint(mod)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, reader, "[hidden]")
+	waitGone(t, reader, "Soon hidden parent")
+	waitFor(t, reader, "Comments (1)")
+	waitFor(t, moderator, "[hidden]")
+	if !strings.Contains(moderator.Screen(), "Soon hidden parent") {
+		t.Fatalf("the moderator lost the hidden text:\n%s", moderator.Screen())
+	}
+	fresh := readAtEnd(t, ts, nil)
+	waitFor(t, fresh, "A reply that stays")
+	if scr := fresh.Screen(); !strings.Contains(scr, "[hidden]") || strings.Contains(scr, "Soon hidden parent") {
+		t.Fatalf("a fresh reader's screen:\n%s", scr)
+	}
+	out, _, _, _ := termclient.Exec(ts.addr, nil, "comments "+goPost+" --json", nil)
+	if strings.Contains(out, "Soon hidden parent") || !strings.Contains(out, `"hidden":true`) {
+		t.Fatalf("comments --json leaks or drops the hidden comment:\n%s", out)
+	}
+}

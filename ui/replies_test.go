@@ -240,3 +240,37 @@ func TestEditOwnComment(t *testing.T) {
 		t.Fatalf("e after the window: composer %v, status %q", late.composer != nil, late.status)
 	}
 }
+
+// Drafts are kept per reply begun, but no more than maxDrafts of them: a
+// visitor opening reply after reply cannot grow the session's memory.
+func TestReplyDraftsAreBounded(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	for range maxDrafts + 8 {
+		postAs(t, st, adaKey, "ada", "a comment to answer", 0)
+	}
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30, Author: bobKey})
+	drain(m, m.Init())
+	for range maxDrafts + 8 {
+		press(m, "n", "r")
+		if m.composer == nil {
+			t.Fatalf("r did not open a reply: %q", m.status)
+		}
+		typeRunes(m, "draft")
+		press(m, "esc")
+	}
+	if n := len(m.draft.text); n > maxDrafts {
+		t.Fatalf("%d drafts kept, want at most %d", n, maxDrafts)
+	}
+	// The latest is kept whole and comes back.
+	press(m, "r")
+	if m.composer == nil || m.composer.text.Value() != "draft" {
+		t.Fatalf("the last reply's draft did not come back")
+	}
+	// A keyless visitor is told what r needs.
+	k := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30})
+	drain(k, k.Init())
+	press(k, "n", "r")
+	if k.composer != nil || !strings.Contains(k.status, "SSH key") {
+		t.Fatalf("keyless r: composer %v, status %q", k.composer != nil, k.status)
+	}
+}
