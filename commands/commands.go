@@ -1,6 +1,6 @@
 // Package commands is what a visitor can run over SSH without a terminal:
-// ssh HOST ls, read, comments, comment, subscribe, unsubscribe, confirm,
-// forget and help. Each command is one file with one cobra command. The server fills
+// ssh HOST ls, read, comments, comment, edit, subscribe, unsubscribe,
+// confirm, forget and help. Each command is one file with one cobra command. The server fills
 // an Env once and calls Run for every exec request (and for a bare session
 // without a terminal); the package knows nothing of SSH.
 package commands
@@ -29,7 +29,7 @@ const (
 	exitUsage = 2 // a wrong command line; the usage is on stderr
 )
 
-// MaxStdinComment bounds what `comment` reads from stdin when Env.MaxStdin
+// MaxStdinComment bounds what `comment` and `edit` read from stdin when Env.MaxStdin
 // is zero: the most bytes a comment of data.MaxCommentRunes characters can
 // take before cleaning (four bytes a character, twice over for what the
 // sanitiser removes), so a huge pipe is refused after 16 KB with the limit
@@ -45,6 +45,7 @@ const MaxArgsBytes = 4096
 type Store interface {
 	Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error)
 	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)
+	EditComment(ctx context.Context, e data.CommentEdit) (data.Comment, error)
 	// Name is the display name remembered for a key, "" when none.
 	Name(ctx context.Context, key string) (string, error)
 	Unsubscribe(ctx context.Context, email string, a data.Author) error
@@ -165,6 +166,7 @@ func (v *visit) tree() *cobra.Command {
 		readCommand(v),
 		commentsCommand(v),
 		commentCommand(v),
+		editCommand(v),
 		subscribeCommand(v),
 		unsubscribeCommand(v),
 		confirmCommand(v),

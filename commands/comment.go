@@ -19,20 +19,22 @@ var errStopping = errors.New("the server is restarting")
 // name remembered for the visitor's key.
 func commentCommand(v *visit) *cobra.Command {
 	var name string
+	var replyTo int64
 	c := &cobra.Command{
-		Use:         "comment SLUG [--name NAME]",
+		Use:         "comment SLUG [--name NAME] [--reply-to ID]",
 		Annotations: map[string]string{usageAnnotation: "comment SLUG [--name NAME] < text"},
 		Short:       "post a comment, text on stdin (needs an SSH key)",
 		Args:        v.exactly(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return v.comment(c.Context(), args[0], name)
+			return v.comment(c.Context(), args[0], name, replyTo)
 		},
 	}
 	c.Flags().StringVar(&name, "name", "", "the name to show (default: the one remembered for your key)")
+	c.Flags().Int64Var(&replyTo, "reply-to", 0, "reply to the comment with this ID (see: comments SLUG)")
 	return c
 }
 
-func (v *visit) comment(ctx context.Context, slug, name string) error {
+func (v *visit) comment(ctx context.Context, slug, name string, replyTo int64) error {
 	p, err := v.post(slug)
 	if err != nil {
 		return err
@@ -41,18 +43,12 @@ func (v *visit) comment(ctx context.Context, slug, name string) error {
 	if a.KeyFingerprint == "" {
 		return fail("commenting needs an SSH key. Make one with: ssh-keygen -t ed25519")
 	}
-	limit := v.env.MaxStdin
-	if limit <= 0 {
-		limit = MaxStdinComment
+	if replyTo < 0 {
+		return fail("--reply-to takes the ID of a comment on this post (see: comments " + p.Slug + ")")
 	}
-	body, err := v.readStdin(ctx, limit)
-	switch {
-	case errors.Is(err, errStopping):
-		return fail("the server is restarting, so your comment was not posted. Please send it again in a moment.")
-	case err != nil:
-		return fail("couldn't read the comment from stdin")
-	case len(body) > limit:
-		return fail(fmt.Sprintf("that comment is too long. Comments are at most %d characters.", data.MaxCommentRunes))
+	body, err := v.readComment(ctx)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -62,12 +58,34 @@ func (v *visit) comment(ctx context.Context, slug, name string) error {
 			return fail("couldn't post: " + plainError(err))
 		}
 	}
-	c, err := v.env.Store.AddComment(ctx, data.NewComment{PostSlug: p.Slug, Name: name, Body: string(body), Author: a})
+	c, err := v.env.Store.AddComment(ctx, data.NewComment{PostSlug: p.Slug, Name: name, Body: string(body), Author: a, ReplyTo: replyTo})
 	if err != nil {
 		return fail("couldn't post: " + plainError(err))
 	}
+	if c.ReplyTo != 0 {
+		fmt.Fprintf(v.Stdout, "Posted comment %d, a reply to comment %d, on %q as %s.\n", c.ID, c.ReplyTo, p.Title, data.Displayable(c.AuthorName))
+		return nil
+	}
 	fmt.Fprintf(v.Stdout, "Posted comment %d on %q as %s.\n", c.ID, p.Title, data.Displayable(c.AuthorName))
 	return nil
+}
+
+// readComment reads a comment's text from stdin, within Env.MaxStdin.
+func (v *visit) readComment(ctx context.Context) ([]byte, error) {
+	limit := v.env.MaxStdin
+	if limit <= 0 {
+		limit = MaxStdinComment
+	}
+	body, err := v.readStdin(ctx, limit)
+	switch {
+	case errors.Is(err, errStopping):
+		return nil, fail("the server is restarting, so your comment was not posted. Please send it again in a moment.")
+	case err != nil:
+		return nil, fail("couldn't read the comment from stdin")
+	case len(body) > limit:
+		return nil, fail(fmt.Sprintf("that comment is too long. Comments are at most %d characters.", data.MaxCommentRunes))
+	}
+	return body, nil
 }
 
 // readStdin reads stdin up to limit+1 bytes (so a caller can tell "too

@@ -32,12 +32,28 @@ func commentsCommand(v *visit) *cobra.Command {
 }
 
 type commentJSON struct {
-	ID        int64     `json:"id"`
-	Author    string    `json:"author"`
-	KeyTag    string    `json:"key_tag,omitempty"`
-	Moderator bool      `json:"moderator,omitempty"`
-	Body      string    `json:"body"`
-	Created   time.Time `json:"created"`
+	ID        int64      `json:"id"`
+	Author    string     `json:"author"`
+	KeyTag    string     `json:"key_tag,omitempty"`
+	Moderator bool       `json:"moderator,omitempty"`
+	Body      string     `json:"body"`
+	Created   time.Time  `json:"created"`
+	ReplyTo   int64      `json:"reply_to,omitempty"`
+	Edited    *time.Time `json:"edited,omitempty"`
+	// Deleted and Hidden mark a placeholder without text or author, kept
+	// because replies answer it.
+	Deleted bool `json:"deleted,omitempty"`
+	Hidden  bool `json:"hidden,omitempty"`
+}
+
+func toJSON(v *visit, c data.Comment) commentJSON {
+	j := commentJSON{ID: c.ID, Author: data.Displayable(c.AuthorName), KeyTag: data.KeyTag(c.AuthorKey),
+		Moderator: v.env.moderator(c.AuthorKey), Body: data.Displayable(c.Body), Created: c.CreatedAt,
+		ReplyTo: c.ReplyTo, Deleted: c.Deleted, Hidden: c.Hidden}
+	if !c.EditedAt.IsZero() {
+		j.Edited = &c.EditedAt
+	}
+	return j
 }
 
 func (v *visit) comments(ctx context.Context, slug string, asJSON bool) error {
@@ -58,10 +74,10 @@ func (v *visit) comments(ctx context.Context, slug string, asJSON bool) error {
 		for _, c := range page {
 			n++
 			if asJSON {
-				_ = enc.Encode(commentJSON{c.ID, data.Displayable(c.AuthorName), data.KeyTag(c.AuthorKey), v.env.moderator(c.AuthorKey), data.Displayable(c.Body), c.CreatedAt})
+				_ = enc.Encode(toJSON(v, c))
 				continue
 			}
-			fmt.Fprintf(v.Stdout, "%s · %s\n%s\n\n", v.authorLabel(c), v.when(c.CreatedAt), data.Displayable(c.Body))
+			v.printComment(c)
 		}
 		if len(page) < commentsPage {
 			break
@@ -76,6 +92,28 @@ func (v *visit) comments(ctx context.Context, slug string, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// printComment writes one comment as text: who and when, its ID (which
+// comment --reply-to and edit take), whom it answers, and the text; a
+// placeholder as "[deleted]" or "[hidden]".
+func (v *visit) printComment(c data.Comment) {
+	ref := fmt.Sprintf("comment %d", c.ID)
+	if c.ReplyTo != 0 {
+		ref += fmt.Sprintf(", reply to %d", c.ReplyTo)
+	}
+	switch {
+	case c.Deleted:
+		fmt.Fprintf(v.Stdout, "[deleted] · %s\n\n", ref)
+		return
+	case c.Hidden:
+		fmt.Fprintf(v.Stdout, "[hidden] · %s\n\n", ref)
+		return
+	}
+	if !c.EditedAt.IsZero() {
+		ref += ", edited"
+	}
+	fmt.Fprintf(v.Stdout, "%s · %s · %s\n%s\n\n", v.authorLabel(c), v.when(c.CreatedAt), ref, data.Displayable(c.Body))
 }
 
 // authorLabel is a comment's author as the interface shows it: the name,

@@ -41,7 +41,14 @@ type blog struct {
 
 func newBlog(t *testing.T, limits data.Limits) *blog {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), data.Options{Limits: limits, Logger: quietLog()})
+	return newBlogWith(t, data.Options{Limits: limits})
+}
+
+// newBlogWith is newBlog on a store opened with opt.
+func newBlogWith(t *testing.T, opt data.Options) *blog {
+	t.Helper()
+	opt.Logger = quietLog()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,27 @@ func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("slow down: try again in %s", e.RetryAfter.Round(time.Second))
 }
 
+// EditClosedError says a comment is too old to edit: authors may edit for
+// Window after posting.
+type EditClosedError struct {
+	Window time.Duration
+}
+
+func (e *EditClosedError) Error() string {
+	return "comments can be edited only in the first " + spell(e.Window) + " after posting"
+}
+
+// spell writes a duration as a visitor reads it: "10 minutes", else "90s".
+func spell(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "minute"
+	case d > time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.Round(time.Second).String()
+}
+
 // ErrorKind sorts errors by what they mean to the person who met them.
 type ErrorKind int
 
@@ -49,6 +70,8 @@ const (
 	Banned
 	// KeyRequired: the action needs an SSH key (ErrKeyRequired).
 	KeyRequired
+	// EditClosed: the comment is too old to edit (*EditClosedError).
+	EditClosed
 	// Canceled: the caller went away before the answer (context.Canceled),
 	// as when a visitor disconnects.
 	Canceled
@@ -78,6 +101,7 @@ type Meaning struct {
 func Explain(err error) Meaning {
 	var inv *InvalidError
 	var rl *RateLimitError
+	var closed *EditClosedError
 	switch {
 	case err == nil:
 		return Meaning{Kind: NoError}
@@ -90,6 +114,10 @@ func Explain(err error) Meaning {
 		return Meaning{Kind: RateLimited,
 			Sentence: "you're going a bit fast. Try again in " + wait + ".",
 			Clause:   "too many requests; try again in " + wait}
+	case errors.As(err, &closed):
+		return Meaning{Kind: EditClosed,
+			Sentence: closed.Error() + "; this one is older.",
+			Clause:   closed.Error() + "; this one is older"}
 	case errors.Is(err, ErrBanned):
 		return Meaning{Kind: Banned,
 			Sentence: "this key or address may not post here for now.",
@@ -122,7 +150,7 @@ func Explain(err error) Meaning {
 // input, too fast, banned, no key), as opposed to the store failing.
 func (m Meaning) Refused() bool {
 	switch m.Kind {
-	case Invalid, RateLimited, Banned, KeyRequired:
+	case Invalid, RateLimited, Banned, KeyRequired, EditClosed:
 		return true
 	}
 	return false
@@ -133,7 +161,8 @@ func (m Meaning) Refused() bool {
 func (m Meaning) Failed() bool { return m.Kind == Unavailable || m.Kind == Internal }
 
 // Reason names a refusal for metrics and logs: "invalid_" and the field,
-// "rate_limited", "banned" or "key_required"; "" for anything else.
+// "rate_limited", "banned", "key_required" or "edit_closed"; "" for
+// anything else.
 func (m Meaning) Reason() string {
 	switch m.Kind {
 	case Invalid:
@@ -144,6 +173,8 @@ func (m Meaning) Reason() string {
 		return "banned"
 	case KeyRequired:
 		return "key_required"
+	case EditClosed:
+		return "edit_closed"
 	}
 	return ""
 }

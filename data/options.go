@@ -25,7 +25,13 @@ type Options struct {
 	// ConfirmMailWindow: at most one confirmation mail per address this
 	// often, whoever asks; 0 means DefaultConfirmMailWindow.
 	ConfirmMailWindow time.Duration
+	// EditWindow is how long after posting its author may edit a
+	// comment; 0 means DefaultEditWindow.
+	EditWindow time.Duration
 }
+
+// DefaultEditWindow is how long a comment stays editable.
+const DefaultEditWindow = 10 * time.Minute
 
 // WithDefaults returns o with every unset field filled in.
 func (o Options) WithDefaults() Options {
@@ -43,6 +49,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.PendingExpiry <= 0 {
 		o.PendingExpiry = DefaultPendingExpiry
+	}
+	if o.EditWindow <= 0 {
+		o.EditWindow = DefaultEditWindow
 	}
 	if o.ConfirmMailWindow <= 0 {
 		o.ConfirmMailWindow = DefaultConfirmMailWindow

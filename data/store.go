@@ -28,7 +28,19 @@ type Comment struct {
 	Body      string
 	CreatedAt time.Time
 	Hidden    bool
+	// ReplyTo is the ID of the comment this one answers; 0 for none.
+	ReplyTo int64
+	// EditedAt is when the author last edited the text; zero if never.
+	EditedAt time.Time
+	// Deleted marks a placeholder: the comment was deleted while it had
+	// replies, so it stays, without text or author, to keep their context.
+	Deleted bool
 }
+
+// Placeholder reports whether c stands in for a comment whose text a
+// reader may not see: deleted, or (for readers) hidden. A reader's page
+// holds such a comment only when it has replies.
+func (c Comment) Placeholder() bool { return c.Deleted || c.Hidden && c.Body == "" }
 
 // Author says who is acting: the fingerprint of the key the client
 // authenticated with (empty for keyless visitors) and the remote IP.
@@ -43,6 +55,16 @@ type NewComment struct {
 	Name     string // empty means DefaultName
 	Body     string
 	Author   Author
+	// ReplyTo is the comment this one answers, 0 for none. It must be a
+	// comment of the same post that is neither deleted nor hidden.
+	ReplyTo int64
+}
+
+// CommentEdit is an author's new text for one of their comments.
+type CommentEdit struct {
+	ID     int64
+	Body   string
+	Author Author // only the key that wrote the comment may edit it
 }
 
 // EventKind tells what changed.
@@ -57,6 +79,9 @@ const (
 	// Resync: the store may have missed changes (listener reconnect, reset);
 	// every viewer should reload what it shows.
 	Resync
+	// CommentEdited: a comment's text was edited; Event.Comment holds the
+	// whole comment as it is now.
+	CommentEdited
 )
 
 // Event is a live change, delivered to every replica's hub.
@@ -82,7 +107,10 @@ type Subscriber struct {
 	ConfirmedAt time.Time // zero unless confirmed once
 }
 
-// ListOptions pages through one post's comments, oldest first.
+// ListOptions pages through one post's comments, oldest first. Readers
+// (IncludeHidden false) also get a hidden or deleted comment that has a
+// visible reply, as a placeholder without text or author (see
+// Comment.Placeholder), so the replies keep their context.
 type ListOptions struct {
 	AfterID       int64 // only comments with ID > AfterID
 	Limit         int   // at most this many; 0 means 50
@@ -131,8 +159,16 @@ type Comments interface {
 	Comments(ctx context.Context, slug string, opt ListOptions) ([]Comment, error)
 	// CommentCounts returns visible comment counts per post slug.
 	CommentCounts(ctx context.Context) (map[string]int, error)
+	// EditComment replaces the text of a comment its author wrote less
+	// than Options.EditWindow ago, sanitised and rate limited like a new
+	// comment, and announces it (CommentEdited). Another key's, a deleted
+	// or a hidden comment is ErrNotFound; an older one is
+	// *EditClosedError.
+	EditComment(ctx context.Context, e CommentEdit) (Comment, error)
 	// DeleteOwnComment deletes a comment if it was written by key;
-	// otherwise it answers ErrNotFound.
+	// otherwise it answers ErrNotFound. A comment with replies stays as a
+	// placeholder (Deleted, without text or author) so they keep their
+	// context; so do moderators' deletions.
 	DeleteOwnComment(ctx context.Context, id int64, key string) error
 	// Name is the name last remembered for key, "" when there is none.
 	Name(ctx context.Context, key string) (string, error)

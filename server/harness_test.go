@@ -57,12 +57,23 @@ func quietLog() *slog.Logger {
 
 func openSQLite(t testing.TB, limits data.Limits) data.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), data.Options{Limits: limits, Logger: quietLog()})
+	st, err := openSQLiteWith(t, data.Options{Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// openSQLiteWith opens a store in t.TempDir() with opt and a quiet log.
+func openSQLiteWith(t testing.TB, opt data.Options) (data.Store, error) {
+	t.Helper()
+	opt.Logger = quietLog()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "blog.db"), opt)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, nil
 }
 
 // generousLimits keep rate limits out of tests that are not about them.

@@ -147,15 +147,15 @@ func (h *hub) run(ctx context.Context) {
 			next := maps.Clone(h.Counts())
 			next[ev.Comment.PostSlug]++
 			h.counts.Store(&next)
-		case ev.Kind != data.CommentAdded:
-			h.requestReload()
+		case ev.Kind != data.CommentAdded && ev.Kind != data.CommentEdited:
+			h.requestReload() // an edit changes no count
 		}
 		h.broadcast(ui.EventMsg(ev))
 	}
 }
 
 func (h *hub) observe(ev data.Event) {
-	kind := map[data.EventKind]string{data.CommentAdded: "added", data.CommentChanged: "changed", data.Resync: "resync"}[ev.Kind]
+	kind := map[data.EventKind]string{data.CommentAdded: "added", data.CommentChanged: "changed", data.CommentEdited: "edited", data.Resync: "resync"}[ev.Kind]
 	h.metrics.LiveEvents.WithLabelValues(kind).Inc()
 	if ev.Kind == data.CommentAdded {
 		h.metrics.LiveEventLag.Observe(time.Since(ev.Comment.CreatedAt).Seconds())

@@ -42,6 +42,13 @@ func (o observedStore) AddComment(ctx context.Context, c data.NewComment) (data.
 	return out, err
 }
 
+func (o observedStore) EditComment(ctx context.Context, e data.CommentEdit) (data.Comment, error) {
+	start := time.Now()
+	out, err := o.VisitorStore.EditComment(ctx, e)
+	o.observe("edit_comment", "comment", start, err)
+	return out, err
+}
+
 func (o observedStore) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
 	start := time.Now()
 	out, err := o.VisitorStore.Comments(ctx, slug, opt)

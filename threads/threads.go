@@ -156,7 +156,7 @@ func (s *Shared) Apply(ev data.Event) {
 		t.comments = append(t.comments, ev.Comment)
 		t.bytes += commentBytes(ev.Comment)
 		s.posts.Add(slug, t) // with its new size
-	default: // hidden, shown again or deleted: query afresh
+	default: // hidden, shown again, edited or deleted: query afresh
 		s.posts.Remove(slug)
 	}
 }

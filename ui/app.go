@@ -36,6 +36,7 @@ const (
 type Backend interface {
 	Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error)
 	AddComment(ctx context.Context, c data.NewComment) (data.Comment, error)
+	EditComment(ctx context.Context, e data.CommentEdit) (data.Comment, error)
 	DeleteOwnComment(ctx context.Context, id int64, key string) error
 	Name(ctx context.Context, key string) (string, error)
 	Unsubscribe(ctx context.Context, email string, a data.Author) error
@@ -83,6 +84,10 @@ type Config struct {
 	Moderator func(fingerprint string) bool
 	Now       func() time.Time
 	Log       *slog.Logger
+	// EditWindow is how long authors may edit a comment, as the store
+	// allows; 0 means data.DefaultEditWindow. The store decides; this
+	// only spares a visitor rewriting a comment that can no longer change.
+	EditWindow time.Duration
 }
 
 // Session is what one visitor brings.
@@ -141,6 +146,13 @@ type Model struct {
 
 // The Config is shared by every session and never written after the server
 // builds it; these read it with defaults for what was left unset.
+
+func (c *Config) editWindow() time.Duration {
+	if c.EditWindow > 0 {
+		return c.EditWindow
+	}
+	return data.DefaultEditWindow
+}
 
 func (c *Config) now() time.Time {
 	if c.Now == nil {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,14 +30,39 @@ const (
 
 // draftState keeps what a visitor typed for the whole session.
 type draftState struct {
-	text map[string]string // per post slug
+	text map[string]string // per draftKey
 	name string
+}
+
+// maxDrafts bounds the drafts a session keeps (one per post, reply and
+// edit begun); past it, other drafts are let go.
+const maxDrafts = 32
+
+// compose says what the composer writes: a new comment, a reply to
+// replyTo (written by to), or new text for the visitor's comment edit.
+type compose struct {
+	replyTo int64
+	to      string
+	edit    int64
+	body    string // the text an edit starts from
+}
+
+// draftKey names the draft of one post's comment, reply or edit.
+func draftKey(slug string, w compose) string {
+	switch {
+	case w.edit != 0:
+		return slug + "#edit-" + strconv.FormatInt(w.edit, 10)
+	case w.replyTo != 0:
+		return slug + "#reply-" + strconv.FormatInt(w.replyTo, 10)
+	}
+	return slug
 }
 
 // composer is the "Leave a comment" box. It exists only while open, so an
 // idle reader carries no text widgets.
 type composer struct {
 	slug      string
+	what      compose
 	text      textarea.Model
 	name      textinput.Model
 	focusName bool
@@ -49,6 +75,8 @@ type composer struct {
 // postedMsg is the answer to a post attempt.
 type postedMsg struct {
 	slug    string
+	draft   string // the draftKey of what was sent
+	edit    bool
 	comment data.Comment
 	err     error
 }
@@ -59,13 +87,16 @@ type retryMsg struct{ attempt int }
 // nameMsg carries the name remembered for this visitor's key.
 type nameMsg struct{ name string }
 
-func (m *Model) openComposer() tea.Cmd {
+func (m *Model) openComposer(w compose) tea.Cmd {
 	if m.sess.Author.KeyFingerprint == "" {
 		m.setStatus("To comment, connect with an SSH key: run ssh-keygen -t ed25519, then ssh again.", true)
 		return nil
 	}
+	if c := m.composer; c != nil {
+		c.keep(m) // another reply or edit begun: the first one's text is kept
+	}
 	slug := m.reader.post.Slug
-	c := &composer{slug: slug}
+	c := &composer{slug: slug, what: w}
 	c.text = textarea.New()
 	c.text.ShowLineNumbers = false
 	c.text.Prompt = ""
@@ -90,7 +121,11 @@ func (m *Model) openComposer() tea.Cmd {
 	if m.draft.text == nil {
 		m.draft.text = map[string]string{}
 	}
-	c.text.SetValue(m.draft.text[slug])
+	text, ok := m.draft.text[draftKey(slug, w)]
+	if !ok && w.edit != 0 {
+		text = w.body
+	}
+	c.text.SetValue(text)
 	c.name.SetValue(m.draft.name)
 	c.resize(m.contentWidth(), m.height)
 	c.text.Focus()
@@ -120,7 +155,16 @@ func (c *composer) height() int { return composerChrome + c.text.Height() }
 
 // keep saves the draft so closing loses nothing.
 func (c *composer) keep(m *Model) {
-	m.draft.text[c.slug] = c.text.Value()
+	k := draftKey(c.slug, c.what)
+	if _, ok := m.draft.text[k]; !ok && len(m.draft.text) >= maxDrafts {
+		for old := range m.draft.text {
+			delete(m.draft.text, old)
+			if len(m.draft.text) < maxDrafts {
+				break
+			}
+		}
+	}
+	m.draft.text[k] = c.text.Value()
 	if n := strings.TrimSpace(c.name.Value()); n != "" {
 		m.draft.name = n
 	}
@@ -132,12 +176,21 @@ func (c *composer) key(m *Model, k tea.KeyMsg) tea.Cmd {
 		c.keep(m)
 		m.composer = nil
 		m.reader.clamp(m)
-		if strings.TrimSpace(m.draft.text[c.slug]) != "" {
-			m.setStatus("Draft kept. Press c to go on writing.", false)
+		if strings.TrimSpace(m.draft.text[draftKey(c.slug, c.what)]) != "" {
+			switch {
+			case c.what.edit != 0:
+				m.setStatus("Edit kept. Press e on the comment to go on.", false)
+			case c.what.replyTo != 0:
+				m.setStatus("Draft kept. Press r on the comment to go on writing.", false)
+			default:
+				m.setStatus("Draft kept. Press c to go on writing.", false)
+			}
 		}
 		return nil
 	case key.Matches(k, keys.Send):
 		return c.send(m)
+	case key.Matches(k, keys.Tab) && c.what.edit != 0:
+		return nil // an edit keeps the name
 	case key.Matches(k, keys.Tab):
 		c.focusName = !c.focusName
 		if c.focusName {
@@ -276,10 +329,19 @@ func (c *composer) send(m *Model) tea.Cmd {
 	}
 	c.sending, c.attempt = true, c.attempt+1
 	c.msg, c.msgBad = "Posting…", false
-	nc := data.NewComment{PostSlug: c.slug, Name: c.name.Value(), Body: body, Author: m.sess.Author}
+	if id := c.what.edit; id != 0 {
+		e := data.CommentEdit{ID: id, Body: body, Author: m.sess.Author}
+		slug, draft := c.slug, draftKey(c.slug, c.what)
+		return m.run(func(ctx context.Context) tea.Msg {
+			saved, err := m.cfg.Store.EditComment(ctx, e)
+			return postedMsg{slug: slug, draft: draft, edit: true, comment: saved, err: err}
+		})
+	}
+	nc := data.NewComment{PostSlug: c.slug, Name: c.name.Value(), Body: body, Author: m.sess.Author, ReplyTo: c.what.replyTo}
+	draft := draftKey(c.slug, c.what)
 	return m.run(func(ctx context.Context) tea.Msg {
 		saved, err := m.cfg.Store.AddComment(ctx, nc)
-		return postedMsg{slug: nc.PostSlug, comment: saved, err: err}
+		return postedMsg{slug: nc.PostSlug, draft: draft, comment: saved, err: err}
 	})
 }
 
@@ -310,9 +372,18 @@ func (m *Model) posted(msg postedMsg) tea.Cmd {
 		}
 		return retry
 	}
-	delete(m.draft.text, msg.slug)
-	if c != nil && c.slug == msg.slug {
+	delete(m.draft.text, msg.draft)
+	if c != nil && draftKey(c.slug, c.what) == msg.draft {
 		m.composer = nil
+	}
+	if msg.edit {
+		m.setStatus("Comment edited.", false)
+		if r := m.reader; r != nil && r.post.Slug == msg.slug {
+			r.thread.update(msg.comment.ID, func(old *data.Comment) { *old = msg.comment })
+			r.thread.rebuild(m, r.width)
+			r.clamp(m)
+		}
+		return nil
 	}
 	m.setStatus("Comment posted. Thank you!", false)
 	if r := m.reader; r != nil && r.post.Slug == msg.slug {
@@ -346,12 +417,23 @@ func (c *composer) view(m *Model) string {
 	if c.focusName {
 		nameLabel = st.Accent.Render("Name: ")
 	}
+	nameLine := nameLabel + c.name.View()
+	title := st.BoxTitle.Render("Leave a comment") + st.Dim.Render(" on "+truncate(m.reader.post.Title, max(w-24, 8)))
+	keysHelp := "ctrl+s post · tab name · esc close"
+	switch {
+	case c.what.edit != 0:
+		title = st.BoxTitle.Render("Edit your comment")
+		nameLine = st.Dim.Render(truncate("The name stays as it was.", w-4))
+		keysHelp = "ctrl+s save · esc close"
+	case c.what.replyTo != 0:
+		title = st.BoxTitle.Render(truncate("Replying to "+c.what.to, w-4))
+	}
 	msg := noteLine(st, c.msg, c.msgBad, w-4)
 	body := strings.Join([]string{
-		st.BoxTitle.Render("Leave a comment") + st.Dim.Render(" on "+truncate(m.reader.post.Title, max(w-24, 8))),
-		nameLabel + c.name.View(),
+		title,
+		nameLine,
 		c.text.View(),
-		spread(count, st.Dim.Render(truncate("ctrl+s post · tab name · esc close", w-5-ansi.StringWidth(count))), w-4),
+		spread(count, st.Dim.Render(truncate(keysHelp, w-5-ansi.StringWidth(count))), w-4),
 		msg,
 	}, "\n")
 	box := st.Box.Width(w - 2).Render(body)

@@ -12,6 +12,7 @@ type keyMap struct {
 	Up, Down, PageDown, PageUp, HalfDown, HalfUp, Top, Bottom key.Binding
 	Open, Back, Filter, ClearFilter, Quit, ForceQuit, Help    key.Binding
 	Comment, Subscribe, Delete, NextComment, PrevComment      key.Binding
+	Reply, Edit                                               key.Binding
 	Hide, Ban, JumpNew, Resume, Copy                          key.Binding
 	Send, Tab, Close, Submit                                  key.Binding
 }
@@ -37,6 +38,8 @@ var keys = keyMap{
 	NextComment: key.NewBinding(key.WithKeys("n", "tab"), key.WithHelp("n/N", "select comment")),
 	PrevComment: key.NewBinding(key.WithKeys("N", "shift+tab"), key.WithHelp("N", "previous comment")),
 	Delete:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete mine")),
+	Reply:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reply")),
+	Edit:        key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit mine (10 min)")),
 	Hide:        key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "hide/unhide")),
 	Ban:         key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "ban author 24h")),
 	JumpNew:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "first new comment")),
@@ -73,7 +76,7 @@ var (
 		short: []key.Binding{scrollHelp, pageHelp, keys.Comment, keys.Subscribe, keys.Back, keys.Help, keys.Quit},
 		full: [][]key.Binding{
 			{keys.Up, keys.Down, keys.PageDown, keys.PageUp, keys.HalfDown, keys.HalfUp, keys.Top, keys.Bottom},
-			{keys.Comment, keys.NextComment, keys.Delete, keys.Subscribe},
+			{keys.Comment, keys.NextComment, keys.Reply, keys.Edit, keys.Delete, keys.Subscribe},
 			{keys.JumpNew, keys.Resume, keys.Copy},
 			{keys.Back, keys.Help, keys.Quit, keys.ForceQuit},
 		},

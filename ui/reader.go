@@ -203,7 +203,7 @@ func (r *readerState) key(m *Model, k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keys.Help):
 		m.showHelp = true
 	case key.Matches(k, keys.Comment):
-		return m.openComposer()
+		return m.openComposer(compose{})
 	case key.Matches(k, keys.Subscribe):
 		return m.openSubscribe()
 	case key.Matches(k, keys.NextComment):
@@ -220,8 +220,42 @@ func (r *readerState) key(m *Model, k tea.KeyMsg) tea.Cmd {
 		t.loadErr = ""
 		t.rebuild(m, r.width)
 		return t.loadMore(m, r.post.Slug)
+	case key.Matches(k, keys.Reply):
+		return r.replySelected(m)
+	case key.Matches(k, keys.Edit):
+		return r.editSelected(m)
 	}
 	return nil
+}
+
+// replySelected opens the composer as a reply to the selected comment.
+func (r *readerState) replySelected(m *Model) tea.Cmd {
+	c, ok := r.selectedComment()
+	if !ok {
+		m.setStatus("Select a comment first with n or N, then press r to reply to it.", false)
+		return nil
+	}
+	return m.openComposer(compose{replyTo: c.ID, to: data.DisplayName(c.AuthorName)})
+}
+
+// editSelected opens the composer on the text of the visitor's own
+// selected comment, while it may still be edited.
+func (r *readerState) editSelected(m *Model) tea.Cmd {
+	c, ok := r.selectedComment()
+	if !ok {
+		m.setStatus("Select one of your comments first with n or N, then press e to edit it.", false)
+		return nil
+	}
+	if me := m.sess.Author.KeyFingerprint; me == "" || c.AuthorKey != me {
+		m.setStatus("You can edit only your own comments.", true)
+		return nil
+	}
+	window := m.cfg.editWindow()
+	if m.cfg.now().Sub(c.CreatedAt) > window {
+		m.setStatus(capitalize(friendly(&data.EditClosedError{Window: window})), true)
+		return nil
+	}
+	return m.openComposer(compose{edit: c.ID, body: c.Body})
 }
 
 func (r *readerState) mouse(m *Model, msg tea.MouseMsg) tea.Cmd {
@@ -353,7 +387,8 @@ func (m *Model) moderated(msg moderatedMsg) {
 	default:
 		m.setStatus("Comment "+msg.what+".", false)
 		if msg.what == "deleted" && m.reader != nil {
-			m.reader.thread.remove(m, msg.id)
+			m.reader.thread.gone(m, msg.id, true)
+			m.reader.thread.rebuild(m, m.reader.width)
 			m.reader.clamp(m)
 		}
 	}
@@ -382,17 +417,29 @@ func (r *readerState) event(m *Model, ev data.Event) tea.Cmd {
 		} else {
 			r.newCount++
 		}
+	case data.CommentEdited:
+		c := ev.Comment
+		if c.PostSlug != r.post.Slug || !t.update(c.ID, func(old *data.Comment) { *old = c }) {
+			return nil
+		}
+		t.rebuild(m, r.width)
+		r.clamp(m)
 	case data.CommentChanged:
 		c := ev.Comment
 		if c.PostSlug != r.post.Slug {
 			return nil
 		}
-		if ev.Deleted || (c.Hidden && !m.sess.Admin) {
-			t.remove(m, c.ID)
-		} else if !t.setHidden(c.ID, c.Hidden) && !t.hasMore {
-			// A comment came back from hiding: fetch the thread again.
+		loaded := t.has(c.ID)
+		switch {
+		case ev.Deleted || (c.Hidden && !m.sess.Admin):
+			t.gone(m, c.ID, ev.Deleted)
+		case !m.sess.Admin && (loaded || !t.hasMore), m.sess.Admin && !loaded && !t.hasMore:
+			// A comment came back from hiding: fetch the thread again
+			// (a reader holds at most its placeholder, without text).
 			r.thread = thread{selected: -1}
 			return r.thread.loadMore(m, r.post.Slug)
+		default:
+			t.setHidden(c.ID, c.Hidden)
 		}
 		t.rebuild(m, r.width)
 		r.clamp(m)

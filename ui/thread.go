@@ -171,25 +171,161 @@ func (t *thread) remove(m *Model, id int64) {
 
 // setHidden updates a loaded comment; false when it is not loaded.
 func (t *thread) setHidden(id int64, hidden bool) bool {
-	for i := range t.comments {
+	return t.update(id, func(c *data.Comment) { c.Hidden = hidden })
+}
+
+// update changes a loaded comment in a copy of the thread; false when it
+// is not loaded.
+func (t *thread) update(id int64, fn func(*data.Comment)) bool {
+	i := t.index(id)
+	if i < 0 {
+		return false
+	}
+	t.comments = slices.Clone(t.comments)
+	fn(&t.comments[i])
+	return true
+}
+
+// index is where comment id is in t.comments, -1 when not loaded.
+func (t *thread) index(id int64) int {
+	for i := len(t.comments) - 1; i >= 0; i-- {
 		if t.comments[i].ID == id {
-			t.comments = slices.Clone(t.comments)
-			t.comments[i].Hidden = hidden
+			return i
+		}
+	}
+	return -1
+}
+
+// hasReplies reports whether a loaded comment answers id.
+func (t *thread) hasReplies(id int64) bool {
+	for _, c := range t.comments {
+		if c.ReplyTo == id {
 			return true
 		}
 	}
 	return false
 }
 
-// visibleIndexes are the comments this visitor sees.
-func (t *thread) visibleIndexes(m *Model) []int {
-	var out []int
+// gone handles the deletion of id, or its hiding from a reader: a
+// comment with replies stays as a placeholder without text or author, as
+// the store keeps it, so the replies keep their context; any other goes.
+func (t *thread) gone(m *Model, id int64, deleted bool) {
+	if !t.hasReplies(id) {
+		t.remove(m, id)
+		return
+	}
+	t.update(id, func(c *data.Comment) {
+		c.AuthorName, c.AuthorKey, c.Body, c.EditedAt = "", "", "", time.Time{}
+		if deleted {
+			c.Deleted = true
+		} else {
+			c.Hidden = true
+		}
+	})
+	if i := t.index(id); i == t.selected {
+		t.selected = -1
+	}
+}
+
+// placeholder reports whether this visitor sees c only as a stand-in
+// for the replies under it.
+func placeholder(m *Model, c data.Comment) bool {
+	return c.Placeholder() || c.Hidden && !m.sess.Admin
+}
+
+// layout is the order the comments are drawn in, how deep each is and
+// whether this visitor sees it: every comment that answers none (or one
+// not loaded) in the order posted, each followed by all the replies under
+// it, however deep, in the order posted, drawn one step in. A hidden
+// comment or a placeholder is seen only when a reply under it is.
+func (t *thread) layout(m *Model) (order, depth []int, shown []bool) {
+	n := len(t.comments)
+	// Without replies there is nothing to work out: skip the map.
+	var at map[int64]int
+	if slices.ContainsFunc(t.comments, func(c data.Comment) bool { return c.ReplyTo != 0 }) {
+		at = make(map[int64]int, n)
+		for i, c := range t.comments {
+			at[c.ID] = i
+		}
+	}
+	// parent[i] is the loaded comment i answers, -1 for none. Parents
+	// come before replies (IDs only grow), so one pass finds every root.
+	parent := make([]int, n)
+	root := make([]int, n)
+	replies := false
 	for i, c := range t.comments {
-		if !c.Hidden || m.sess.Admin {
+		parent[i], root[i] = -1, i
+		if p, ok := at[c.ReplyTo]; ok && c.ReplyTo != 0 && p < i {
+			parent[i], root[i] = p, root[p]
+			replies = true
+		}
+	}
+	shown = make([]bool, n)
+	for i := n - 1; i >= 0; i-- {
+		shown[i] = shown[i] || !placeholder(m, t.comments[i])
+		if shown[i] && parent[i] >= 0 {
+			shown[parent[i]] = true
+		}
+	}
+	depth = make([]int, n)
+	order = make([]int, 0, n)
+	if !replies {
+		for i := range n {
+			order = append(order, i)
+		}
+		return order, depth, shown
+	}
+	under := make(map[int][]int)
+	for i := range n {
+		if root[i] != i {
+			under[root[i]] = append(under[root[i]], i)
+			depth[i] = 1
+		}
+	}
+	for i := range n {
+		if root[i] == i {
+			order = append(order, i)
+			order = append(order, under[i]...)
+		}
+	}
+	return order, depth, shown
+}
+
+// visibleIndexes are the comments this visitor can select, in the order
+// drawn: not placeholders.
+func (t *thread) visibleIndexes(m *Model) []int {
+	order, _, shown := t.layout(m)
+	out := order[:0]
+	for _, i := range order {
+		if shown[i] && !placeholder(m, t.comments[i]) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// replyingTo names the comment c answers, when it is a reply to a reply
+// (drawn at the same depth as its parent, so the name tells them apart).
+func (t *thread) replyingTo(m *Model, c data.Comment, depth []int) string {
+	if c.ReplyTo == 0 {
+		return ""
+	}
+	p := t.index(c.ReplyTo)
+	if p < 0 || depth[p] == 0 {
+		return ""
+	}
+	return authorOf(m, t.comments[p])
+}
+
+// authorOf is the name a comment is known by, or what stands in for it.
+func authorOf(m *Model, c data.Comment) string {
+	switch {
+	case c.Deleted:
+		return "[deleted]"
+	case placeholder(m, c):
+		return "[hidden]"
+	}
+	return data.DisplayName(c.AuthorName)
 }
 
 // count is the number shown in "Comments (N)".
@@ -197,7 +333,7 @@ func (t *thread) count(m *Model, slug string) int {
 	if t.firstPageLoaded && !t.hasMore {
 		n := 0
 		for _, c := range t.comments {
-			if !c.Hidden {
+			if !c.Hidden && !c.Deleted {
 				n++
 			}
 		}
@@ -228,35 +364,57 @@ func (t *thread) rebuild(m *Model, w int) {
 	caches := m.cfg.caches()
 	frame := caches.frameFor(frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st})
 
+	// Parts go in the order drawn, an empty one for a comment not seen,
+	// so the drawing has one part a comment.
+	order, depth, seen := t.layout(m)
 	parts := make([][]string, 0, len(t.comments)+2)
 	parts = append(parts, frame.head)
 	shared := true
-	for i, c := range t.comments {
-		if c.Hidden && !m.sess.Admin {
+	for _, i := range order {
+		c := t.comments[i]
+		if !seen[i] {
 			parts = append(parts, nil)
 			continue
 		}
-		own := me != "" && c.AuthorKey == me
-		when := ago(c.CreatedAt, now, m.sess.Location)
+		d := drawn{own: me != "" && c.AuthorKey == me, when: ago(c.CreatedAt, now, m.sess.Location), depth: depth[i],
+			replyingTo: t.replyingTo(m, c, depth), stub: placeholder(m, c)}
+		if d.stub {
+			d.when, d.own = "", false
+		}
 		if i == t.selected {
 			// The selected comment shows when it was written, in the
 			// visitor's zone.
-			when = zone.Stamp(c.CreatedAt, m.sess.Location)
-			parts = append(parts, drawComment(m, c, w, true, own, when))
+			d.selected = true
+			if !d.stub {
+				d.when = zone.Stamp(c.CreatedAt, m.sess.Location)
+			}
+			parts = append(parts, drawComment(m, c, w, d))
 			shared = false
 			continue
 		}
-		k := blockKey{c.AuthorName, data.KeyTag(c.AuthorKey), c.Body, c.CreatedAt.UnixNano(), w, st, when, own, c.Hidden, m.cfg.moderator(c.AuthorKey)}
+		k := blockKey{c.AuthorName, data.KeyTag(c.AuthorKey), c.Body, c.CreatedAt.UnixNano(), w, st, d.when,
+			d.own, c.Hidden, m.cfg.moderator(c.AuthorKey), d.depth, d.replyingTo, !c.EditedAt.IsZero(), d.stub, c.Deleted}
 		ls, ok := caches.blocks.Get(k)
 		if !ok {
-			ls = drawComment(m, c, w, false, own, when)
+			ls = drawComment(m, c, w, d)
 			caches.blocks.Add(k, ls)
 		}
 		parts = append(parts, ls)
 	}
+	inOrder := true
+	for k, i := range order {
+		inOrder = inOrder && k == i
+	}
 	parts = append(parts, frame.tail)
 	d := caches.drawingOf(parts, shared)
 	t.lines, t.lineOf = d.lines, d.lineOf
+	if !inOrder {
+		// lineOf is by part; the selection needs it by comment.
+		t.lineOf = make([]int, len(t.comments))
+		for k, i := range order {
+			t.lineOf[i] = d.lineOf[k]
+		}
+	}
 }
 
 // state is the line under the comments: loading, an error, or the end.
@@ -379,40 +537,76 @@ func sameBlocks(a, b [][]string) bool {
 	return true
 }
 
-// drawComment is one comment's lines: head, body and a blank line.
-func drawComment(m *Model, c data.Comment, w int, selected, own bool, when string) []string {
+// drawn is how one comment is drawn for this visitor.
+type drawn struct {
+	selected, own bool
+	when          string // how long ago it was posted
+	depth         int    // 0, or 1 for a reply
+	replyingTo    string // the name a reply to a reply answers
+	stub          bool   // a placeholder: "[deleted]" or "[hidden]"
+}
+
+// replyIndent is how far in replies are drawn.
+const replyIndent = "  "
+
+// drawComment is one comment's lines: head, body and a blank line; a
+// reply one step in, with whom it answers when that is not its parent
+// above; a placeholder as one line.
+func drawComment(m *Model, c data.Comment, w int, d drawn) []string {
 	st := m.st
 	bar := "  "
-	if selected {
+	if d.selected {
 		bar = st.Bar.Render("▌ ")
 	}
+	if d.depth > 0 {
+		bar = replyIndent + bar
+		w -= len(replyIndent)
+	}
+	var lines []string
+	if d.replyingTo != "" {
+		lines = append(lines, bar+st.Dim.Render(truncate("↳ replying to "+d.replyingTo, w-2)))
+	}
+	if d.stub {
+		what := "[hidden]"
+		if c.Deleted {
+			what = "[deleted]"
+		}
+		return append(lines, bar+st.HiddenBody.Render(what), "")
+	}
+	selected, own, when := d.selected, d.own, d.when
 	// Actions are offered on the selected comment only, to keep the
 	// thread quiet.
 	var tags []string
 	if own {
 		tags = append(tags, st.You.Render("(you)"))
 	}
+	if !c.EditedAt.IsZero() {
+		tags = append(tags, st.Dim.Render("edited"))
+	}
 	if c.Hidden {
 		tags = append(tags, st.Error.Render("[hidden]"))
 	}
 	switch {
 	case !selected:
+	case m.sess.Admin && own:
+		tags = append(tags, st.Dim.Render("H hide · B ban · d delete · e edit · r reply"))
 	case m.sess.Admin:
-		tags = append(tags, st.Dim.Render("H hide · B ban · d delete"))
+		tags = append(tags, st.Dim.Render("H hide · B ban · d delete · r reply"))
 	case own:
-		tags = append(tags, st.Dim.Render("d delete"))
+		tags = append(tags, st.Dim.Render("e edit · d delete · r reply"))
+	case m.sess.Author.KeyFingerprint != "":
+		tags = append(tags, st.Dim.Render("r reply"))
 	}
 	right := strings.Join(tags, "  ")
-	var lines []string
 	head := commentHead(st, c.AuthorName, c.AuthorKey, m.cfg.moderator(c.AuthorKey), when, w-2)
 	if right == "" {
-		lines = []string{bar + head}
+		lines = append(lines, bar+head)
 	} else if hw, rw := ansi.StringWidth(head), ansi.StringWidth(right); hw+1+rw <= w-2 {
-		lines = []string{bar + spread(head, right, w-2)}
+		lines = append(lines, bar+spread(head, right, w-2))
 	} else {
 		// Too narrow for both: the actions get a line of their own rather
 		// than squeezing out the badge or the key tag.
-		lines = []string{bar + head, bar + truncate(right, w-2)}
+		lines = append(lines, bar+head, bar+truncate(right, w-2))
 	}
 	bodyStyle := st.Body
 	if c.Hidden {
@@ -456,4 +650,8 @@ type blockKey struct {
 	st               *Styles
 	when             string
 	own, hidden, mod bool
+	depth            int
+	replyingTo       string
+	edited, stub     bool
+	deleted          bool
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"blog/data"
@@ -12,7 +13,16 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-const commentColumns = "id, post_slug, author_name, author_key, body, created_at, hidden"
+const commentColumns = "id, post_slug, author_name, author_key, body, created_at, hidden, reply_to, edited_at, deleted"
+
+// readerColumns are commentColumns for a page that may hold hidden
+// placeholders: with $1 false (a reader), a hidden comment comes without
+// its text or author.
+const readerColumns = `id, post_slug,
+	CASE WHEN hidden AND NOT $1 THEN '' ELSE author_name END,
+	CASE WHEN hidden AND NOT $1 THEN '' ELSE author_key END,
+	CASE WHEN hidden AND NOT $1 THEN '' ELSE body END,
+	created_at, hidden, reply_to, edited_at, deleted`
 
 // querier is the pool or the listener's own connection.
 type querier interface {
@@ -32,9 +42,22 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 		if err := s.lockAndAdmit(ctx, tx, admit.Comment, nc.Author, c.CreatedAt); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO comments (post_slug, author_name, author_key, body, created_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, c.CreatedAt).Scan(&c.ID)
+		if c.ReplyTo != 0 {
+			// Deletions take the same lock, so the comment answered
+			// cannot go between this check and the commit.
+			var ok bool
+			err := tx.QueryRow(ctx, `SELECT post_slug = $1 AND NOT hidden AND NOT deleted FROM comments WHERE id = $2`,
+				c.PostSlug, c.ReplyTo).Scan(&ok)
+			if errors.Is(err, pgx.ErrNoRows) || err == nil && !ok {
+				return input.NoParent()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO comments (post_slug, author_name, author_key, body, created_at, reply_to)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, c.CreatedAt, c.ReplyTo).Scan(&c.ID)
 		if err != nil {
 			return err
 		}
@@ -51,19 +74,64 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 	return c, nil
 }
 
-// Comments lists one post's comments, oldest first.
+// EditComment replaces the text of the author's own recent comment.
+func (s *Store) EditComment(ctx context.Context, e data.CommentEdit) (data.Comment, error) {
+	body, err := input.Edit(e)
+	if err != nil {
+		return data.Comment{}, err
+	}
+	now := s.now()
+	var c data.Comment
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := s.lockAndAdmit(ctx, tx, admit.Comment, e.Author, now); err != nil {
+			return err
+		}
+		var created time.Time
+		err := tx.QueryRow(ctx, `SELECT created_at FROM comments
+			WHERE id = $1 AND author_key = $2 AND NOT hidden AND NOT deleted`, e.ID, e.Author.KeyFingerprint).Scan(&created)
+		if err != nil {
+			return notFound(err)
+		}
+		if now.Sub(created) > s.opt.EditWindow {
+			return &data.EditClosedError{Window: s.opt.EditWindow}
+		}
+		cs, err := queryComments(ctx, tx, `UPDATE comments SET body = $2, edited_at = $3 WHERE id = $1
+			RETURNING `+commentColumns, e.ID, body, now)
+		if err != nil || len(cs) != 1 {
+			return notFound(err)
+		}
+		c = cs[0]
+		return notify(ctx, tx, notice{Kind: notifyEdited, ID: c.ID, Slug: c.PostSlug})
+	})
+	if err != nil {
+		return data.Comment{}, err
+	}
+	return c, nil
+}
+
+// Comments lists one post's comments, oldest first. A deleted comment, and
+// for readers a hidden one, is listed only as a placeholder for a reply a
+// reader can see.
 func (s *Store) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
-	cs, err := queryComments(ctx, s.pool, `SELECT `+commentColumns+` FROM comments
-		WHERE post_slug = $1 AND id > $2 AND ($3 OR NOT hidden) ORDER BY id LIMIT $4`,
-		slug, opt.AfterID, opt.IncludeHidden, data.PageSize(opt.Limit))
+	cs, err := queryComments(ctx, s.pool, `SELECT `+readerColumns+` FROM comments c
+		WHERE post_slug = $2 AND id > $3 AND (NOT deleted AND ($1 OR NOT hidden)
+			OR EXISTS (SELECT 1 FROM comments r WHERE r.reply_to = c.id AND ($1 OR NOT r.hidden)))
+		ORDER BY id LIMIT $4`,
+		opt.IncludeHidden, slug, opt.AfterID, data.PageSize(opt.Limit))
 	return cs, markUnavailable(err)
 }
 
 // AllComments is the moderators' view: every post's comments after
-// opt.AfterID, hidden ones included.
+// opt.AfterID, hidden ones included, deleted placeholders not.
 func (s *Store) AllComments(ctx context.Context, opt data.ListOptions) ([]data.Comment, error) {
-	cs, err := commentsSince(ctx, s.pool, opt.AfterID, data.PageSize(opt.Limit))
+	cs, err := queryComments(ctx, s.pool, `SELECT `+commentColumns+` FROM comments
+		WHERE id > $1 AND NOT deleted ORDER BY id LIMIT $2`, opt.AfterID, data.PageSize(opt.Limit))
 	return cs, markUnavailable(err)
+}
+
+// commentByID reads one comment, for the listener; none if it is gone.
+func commentByID(ctx context.Context, q querier, id int64) ([]data.Comment, error) {
+	return queryComments(ctx, q, `SELECT `+commentColumns+` FROM comments WHERE id = $1`, id)
 }
 
 func commentsSince(ctx context.Context, q querier, afterID int64, limit int) ([]data.Comment, error) {
@@ -78,15 +146,20 @@ func queryComments(ctx context.Context, q querier, sql string, args ...any) ([]d
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Comment, error) {
 		var c data.Comment
-		err := row.Scan(&c.ID, &c.PostSlug, &c.AuthorName, &c.AuthorKey, &c.Body, &c.CreatedAt, &c.Hidden)
+		var edited *time.Time
+		err := row.Scan(&c.ID, &c.PostSlug, &c.AuthorName, &c.AuthorKey, &c.Body, &c.CreatedAt, &c.Hidden,
+			&c.ReplyTo, &edited, &c.Deleted)
 		c.CreatedAt = c.CreatedAt.UTC()
+		if edited != nil {
+			c.EditedAt = edited.UTC()
+		}
 		return c, err
 	})
 }
 
 // CommentCounts counts visible comments per post.
 func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT post_slug, count(*) FROM comments WHERE NOT hidden GROUP BY post_slug`)
+	rows, err := s.pool.Query(ctx, `SELECT post_slug, count(*) FROM comments WHERE NOT hidden AND NOT deleted GROUP BY post_slug`)
 	if err != nil {
 		return nil, markUnavailable(err)
 	}
@@ -105,8 +178,10 @@ func (s *Store) CommentCounts(ctx context.Context) (map[string]int, error) {
 
 // DeleteOwnComment deletes comment id if key wrote it.
 func (s *Store) DeleteOwnComment(ctx context.Context, id int64, key string) error {
-	return s.change(ctx, notice{Kind: notifyChanged, ID: id, Deleted: true},
-		`DELETE FROM comments WHERE id = $1 AND author_key = $2 AND author_key <> '' RETURNING post_slug`, id, key)
+	if key == "" {
+		return data.ErrNotFound
+	}
+	return s.deleteComment(ctx, id, key)
 }
 
 // SetHidden hides or shows comment id.
@@ -121,12 +196,55 @@ func (s *Store) SetHidden(ctx context.Context, id int64, hidden bool, by string)
 
 // DeleteComment deletes comment id for a moderator.
 func (s *Store) DeleteComment(ctx context.Context, id int64, by string) error {
-	err := s.change(ctx, notice{Kind: notifyChanged, ID: id, Deleted: true},
-		`DELETE FROM comments WHERE id = $1 RETURNING post_slug`, id)
+	err := s.deleteComment(ctx, id, "")
 	if err == nil {
 		s.opt.Logger.Info("comment deleted", "id", id, "by", by)
 	}
 	return err
+}
+
+// deleteComment deletes comment id (only if key wrote it, unless key is
+// empty) and announces it. A comment with replies becomes a placeholder
+// instead; a placeholder whose last reply goes goes too. It takes the
+// comment write lock, so no reply can be added to a comment as it goes.
+func (s *Store) deleteComment(ctx context.Context, id int64, key string) error {
+	return notFound(s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, writeLockIDs[admit.Comment]); err != nil {
+			return err
+		}
+		var slug string
+		var parent int64
+		err := tx.QueryRow(ctx, `UPDATE comments SET deleted = true, body = '', author_name = '', author_key = '', edited_at = NULL
+			WHERE id = $1 AND ($2 = '' OR author_key = $2) AND NOT deleted
+				AND EXISTS (SELECT 1 FROM comments r WHERE r.reply_to = $1)
+			RETURNING post_slug, reply_to`, id, key).Scan(&slug, &parent)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.QueryRow(ctx, `DELETE FROM comments
+				WHERE id = $1 AND ($2 = '' OR author_key = $2) AND NOT deleted
+				RETURNING post_slug, reply_to`, id, key).Scan(&slug, &parent)
+			if err == nil && parent != 0 {
+				err = dropPlaceholder(ctx, tx, parent)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return notify(ctx, tx, notice{Kind: notifyChanged, ID: id, Slug: slug, Deleted: true})
+	}))
+}
+
+// dropPlaceholder deletes the placeholder id if no reply is left under it.
+func dropPlaceholder(ctx context.Context, tx pgx.Tx, id int64) error {
+	var slug string
+	err := tx.QueryRow(ctx, `DELETE FROM comments WHERE id = $1 AND deleted
+		AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.reply_to = $1) RETURNING post_slug`, id).Scan(&slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return notify(ctx, tx, notice{Kind: notifyChanged, ID: id, Slug: slug, Deleted: true})
 }
 
 // change runs a one-comment statement returning its post's slug and

@@ -160,6 +160,16 @@ func (l *listener) handle(ctx context.Context, payload string) error {
 		}
 	case notifyChanged:
 		l.feed.Publish(n.event())
+	case notifyEdited:
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+		cs, err := commentByID(qctx, l.conn, n.ID)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs { // none when deleted since
+			l.feed.Publish(data.Event{Kind: data.CommentEdited, Comment: c})
+		}
 	default:
 		l.feed.Publish(data.Event{Kind: data.Resync})
 	}

@@ -16,6 +16,7 @@ const channel = "blog_events"
 const (
 	notifyAdded   = "added"   // a comment was added: catch up by ID
 	notifyChanged = "changed" // a comment was hidden, shown or deleted
+	notifyEdited  = "edited"  // a comment's text was edited: read it back by ID
 	notifyResync  = "resync"  // many things changed: reload
 )
 

@@ -39,6 +39,7 @@ const (
 const (
 	changeAdded   = "added"
 	changeChanged = "changed"
+	changeEdited  = "edited"
 	changeResync  = "resync"
 )
 
@@ -145,8 +146,8 @@ func (w *watcher) check(ctx context.Context, force bool) error {
 // same snapshot as the log.
 func (w *watcher) readPage(ctx context.Context) (int, error) {
 	rows, err := w.db.QueryContext(ctx, `SELECT ch.id, ch.kind, ch.comment_id, ch.post_slug, ch.hidden, ch.deleted,
-			c.post_slug, c.author_name, c.author_key, c.body, c.created_at, c.hidden
-		FROM changes ch LEFT JOIN comments c ON ch.kind = 'added' AND c.id = ch.comment_id
+			c.post_slug, c.author_name, c.author_key, c.body, c.created_at, c.hidden, c.reply_to, c.edited_at, c.deleted
+		FROM changes ch LEFT JOIN comments c ON ch.kind IN ('added', 'edited') AND c.id = ch.comment_id
 		WHERE ch.id > ? ORDER BY ch.id LIMIT ?`, w.last, data.MaxPageSize)
 	if err != nil {
 		return 0, err
@@ -157,10 +158,10 @@ func (w *watcher) readPage(ctx context.Context) (int, error) {
 		var id int64
 		var ch change
 		var slug, name, key, body sql.NullString
-		var at sql.NullInt64
-		var hidden sql.NullBool
+		var at, replyTo, edited sql.NullInt64
+		var hidden, deleted sql.NullBool
 		if err := rows.Scan(&id, &ch.kind, &ch.commentID, &ch.slug, &ch.hidden, &ch.deleted,
-			&slug, &name, &key, &body, &at, &hidden); err != nil {
+			&slug, &name, &key, &body, &at, &hidden, &replyTo, &edited, &deleted); err != nil {
 			return n, err
 		}
 		n++
@@ -173,14 +174,23 @@ func (w *watcher) readPage(ctx context.Context) (int, error) {
 		}
 		w.last = id
 		switch ch.kind {
-		case changeAdded:
+		case changeAdded, changeEdited:
 			if !slug.Valid {
 				continue // deleted since; its deletion follows in the log
 			}
-			w.feed.Publish(data.Event{Kind: data.CommentAdded, Comment: data.Comment{
+			c := data.Comment{
 				ID: ch.commentID, PostSlug: slug.String, AuthorName: name.String, AuthorKey: key.String,
 				Body: body.String, CreatedAt: fromMicros(at.Int64), Hidden: hidden.Bool,
-			}})
+				ReplyTo: replyTo.Int64, Deleted: deleted.Bool,
+			}
+			if edited.Int64 != 0 {
+				c.EditedAt = fromMicros(edited.Int64)
+			}
+			kind := data.CommentAdded
+			if ch.kind == changeEdited {
+				kind = data.CommentEdited
+			}
+			w.feed.Publish(data.Event{Kind: kind, Comment: c})
 		case changeChanged:
 			w.feed.Publish(data.Event{
 				Kind:    data.CommentChanged,

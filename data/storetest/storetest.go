@@ -49,6 +49,14 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteComment", testDeleteComment},
 		{"DeleteOwnComment", testDeleteOwnComment},
 		{"DeleteCommentsBefore", testDeleteCommentsBefore},
+		{"Replies", testReplies},
+		{"ReplyToRefused", testReplyToRefused},
+		{"DeleteWithReplies", testDeleteWithReplies},
+		{"HiddenWithReplies", testHiddenWithReplies},
+		{"EditComment", testEditComment},
+		{"EditRefused", testEditRefused},
+		{"EditRateLimit", testEditRateLimit},
+		{"EditEvents", testEditEvents},
 		{"Bans", testBans},
 		{"BanBlocksWrites", testBanBlocksWrites},
 		{"BanKeepsStronger", testBanKeepsStronger},
@@ -100,6 +108,7 @@ func RunShared(t *testing.T, open PairOpener) {
 		{"EventsCrossReplicas", testCrossEvents},
 		{"RateLimitCrossReplicas", testCrossRateLimit},
 		{"VisitsCrossReplicas", testCrossVisits},
+		{"RepliesCrossReplicas", testCrossReplies},
 	})
 }
 
@@ -111,6 +120,7 @@ func RunReplicated(t *testing.T, open PairOpener) {
 		{"TryLockCrossReplicas", testCrossTryLock},
 		{"RateLimitCrossReplicas", testCrossRateLimit},
 		{"VisitsCrossReplicas", testCrossVisits},
+		{"RepliesCrossReplicas", testCrossReplies},
 	})
 }
 
@@ -243,5 +253,6 @@ func ids(cs []data.Comment) []int64 {
 func sameComment(a, b data.Comment) bool {
 	return a.ID == b.ID && a.PostSlug == b.PostSlug && a.AuthorName == b.AuthorName &&
 		a.AuthorKey == b.AuthorKey && a.Body == b.Body && a.CreatedAt.Equal(b.CreatedAt) &&
-		a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC && a.Hidden == b.Hidden
+		a.CreatedAt.Location() == time.UTC && b.CreatedAt.Location() == time.UTC && a.Hidden == b.Hidden &&
+		a.ReplyTo == b.ReplyTo && a.EditedAt.Equal(b.EditedAt) && a.Deleted == b.Deleted
 }

@@ -22,6 +22,9 @@ func Comment(nc data.NewComment, now time.Time) (c data.Comment, remember bool, 
 	if nc.PostSlug == "" || len(nc.PostSlug) > maxSlugBytes {
 		return data.Comment{}, false, &data.InvalidError{Field: "post", Reason: "is not a post"}
 	}
+	if nc.ReplyTo < 0 {
+		return data.Comment{}, false, NoParent()
+	}
 	body, err := data.SanitizeComment(nc.Body)
 	if err != nil {
 		return data.Comment{}, false, err
@@ -32,9 +35,28 @@ func Comment(nc data.NewComment, now time.Time) (c data.Comment, remember bool, 
 	}
 	c = data.Comment{
 		PostSlug: nc.PostSlug, AuthorName: name, AuthorKey: nc.Author.KeyFingerprint,
-		Body: body, CreatedAt: now,
+		Body: body, CreatedAt: now, ReplyTo: nc.ReplyTo,
 	}
 	return c, strings.TrimSpace(nc.Name) != "", nil
+}
+
+// NoParent is the refusal of a reply to a comment that is not there: none
+// with that ID, on another post, deleted or hidden. All four answer alike,
+// so a reply cannot probe for hidden comments.
+func NoParent() error {
+	return &data.InvalidError{Field: "reply", Reason: "is to a comment that isn't there"}
+}
+
+// Edit refuses a keyless edit or one of no comment, and sanitises the new
+// text as a new comment's.
+func Edit(e data.CommentEdit) (string, error) {
+	if e.Author.KeyFingerprint == "" {
+		return "", data.ErrKeyRequired
+	}
+	if e.ID <= 0 {
+		return "", data.ErrNotFound
+	}
+	return data.SanitizeComment(e.Body)
 }
 
 // Name refuses a name without a key to remember it for and sanitises it.

@@ -1,0 +1,276 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"blog/data"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+var (
+	adaKey = data.Author{KeyFingerprint: "SHA256:adaAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", IP: "192.0.2.1"}
+	bobKey = data.Author{KeyFingerprint: "SHA256:bobBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", IP: "192.0.2.2"}
+)
+
+func postAs(t *testing.T, st data.Store, a data.Author, name, body string, replyTo int64) data.Comment {
+	t.Helper()
+	c, err := st.AddComment(context.Background(), data.NewComment{PostSlug: benchPost, Name: name, Body: body, Author: a, ReplyTo: replyTo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// threadText is the comment section as plain text.
+func threadText(m *Model) string { return ansi.Strip(strings.Join(m.reader.thread.lines, "\n")) }
+
+// lineWith is the first line of the thread holding s, or "".
+func lineWith(m *Model, s string) (int, string) {
+	for i, l := range m.reader.thread.lines {
+		if p := ansi.Strip(l); strings.Contains(p, s) {
+			return i, p
+		}
+	}
+	return -1, ""
+}
+
+func ctrlS(m *Model) { send(m, tea.KeyMsg{Type: tea.KeyCtrlS}) }
+
+// r on a selected comment writes a reply to it, drawn under it one step
+// in and before comments posted later; a reply to the reply stays at
+// that depth and names whom it answers. At 40 columns every line fits.
+func TestReplyShowsUnderItsParent(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	first := postAs(t, st, adaKey, "ada", "first-comment", 0)
+	postAs(t, st, adaKey, "ada", "later-comment", 0)
+	for _, w := range []int{40, 100} {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: w, Height: 30, Author: bobKey})
+		drain(m, m.Init())
+		press(m, "r")
+		if m.composer != nil || !strings.Contains(m.status, "Select a comment first") {
+			t.Fatalf("r with nothing selected: composer %v, status %q", m.composer != nil, m.status)
+		}
+		press(m, "n", "r")
+		if m.composer == nil || !strings.Contains(ansi.Strip(m.View()), "Replying to ada") {
+			t.Fatalf("%d columns: r did not open a reply:\n%s", w, ansi.Strip(m.View()))
+		}
+		typeRunes(m, "bob-reply-"+itoa(w))
+		ctrlS(m)
+		if m.composer != nil {
+			t.Fatalf("reply not sent: %q", m.status)
+		}
+		saved, err := st.Comments(context.Background(), benchPost, data.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := saved[len(saved)-1]; last.ReplyTo != first.ID {
+			t.Fatalf("stored reply %+v, want ReplyTo %d", last, first.ID)
+		}
+		pi, _ := lineWith(m, "first-comment")
+		ri, reply := lineWith(m, "bob-reply-"+itoa(w))
+		li, _ := lineWith(m, "later-comment")
+		if !(pi < ri && ri < li) {
+			t.Fatalf("%d columns: parent at %d, reply at %d, later comment at %d:\n%s", w, pi, ri, li, threadText(m))
+		}
+		if !strings.HasPrefix(reply, replyIndent+"  bob-reply") {
+			t.Fatalf("%d columns: reply line %q is not one step in", w, reply)
+		}
+	}
+
+	// A reply to the reply: same depth, names whom it answers.
+	replies, _ := st.Comments(context.Background(), benchPost, data.ListOptions{})
+	bobs := replies[len(replies)-1]
+	postAs(t, st, adaKey, "ada", "ada-answers-bob", bobs.ID)
+	for _, w := range []int{40, 100} {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: w, Height: 30, Author: bobKey})
+		drain(m, m.Init())
+		i, deep := lineWith(m, "ada-answers-bob")
+		_, note := lineWith(m, "↳ replying to Anonymous")
+		if i < 0 || !strings.HasPrefix(deep, replyIndent+"  ada-answers") {
+			t.Fatalf("%d columns: a reply to a reply drawn %q, want one step in like its parent:\n%s", w, deep, threadText(m))
+		}
+		if note == "" {
+			t.Fatalf("%d columns: no \"replying to\" line:\n%s", w, threadText(m))
+		}
+		for _, l := range m.reader.thread.lines {
+			if ansi.StringWidth(l) > m.contentWidth() {
+				t.Errorf("%d columns: line of %d: %q", w, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
+		// n walks the comments in the order drawn.
+		var order []string
+		for range 5 {
+			press(m, "n")
+			c, _ := m.reader.selectedComment()
+			order = append(order, c.Body)
+		}
+		want := []string{"first-comment", "bob-reply-40", "bob-reply-100", "ada-answers-bob", "later-comment"}
+		if strings.Join(order, ",") != strings.Join(want, ",") {
+			t.Fatalf("%d columns: n selects %v, want %v", w, order, want)
+		}
+	}
+}
+
+// A reply arriving live goes under its parent; a deletion of a comment
+// with replies leaves "[deleted]" in its place, a hiding "[hidden]" for
+// readers and the text for moderators.
+func TestLiveRepliesAndPlaceholders(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	parent := postAs(t, st, adaKey, "ada", "secret-parent", 0)
+	postAs(t, st, adaKey, "ada", "later-comment", 0)
+	reader := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: bobKey})
+	drain(reader, reader.Init())
+	mod := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Admin: true, Author: data.Author{KeyFingerprint: "SHA256:mod"}})
+	drain(mod, mod.Init())
+	r := postAs(t, st, bobKey, "bob", "live-reply", parent.ID)
+	for _, m := range []*Model{reader, mod} {
+		m.Update(EventMsg(data.Event{Kind: data.CommentAdded, Comment: r}))
+		pi, _ := lineWith(m, "secret-parent")
+		ri, _ := lineWith(m, "live-reply")
+		li, _ := lineWith(m, "later-comment")
+		if !(pi < ri && ri < li) {
+			t.Fatalf("live reply at %d, parent %d, later %d:\n%s", ri, pi, li, threadText(m))
+		}
+	}
+	if err := st.SetHidden(context.Background(), parent.ID, true, "SHA256:mod"); err != nil {
+		t.Fatal(err)
+	}
+	hide := data.Event{Kind: data.CommentChanged, Comment: data.Comment{ID: parent.ID, PostSlug: benchPost, Hidden: true}}
+	for _, m := range []*Model{reader, mod} {
+		m.Update(EventMsg(hide))
+	}
+	if text := threadText(reader); strings.Contains(text, "secret-parent") || !strings.Contains(text, "[hidden]") || !strings.Contains(text, "live-reply") {
+		t.Fatalf("a reader's thread after hiding a comment with a reply:\n%s", text)
+	}
+	if text := threadText(mod); !strings.Contains(text, "secret-parent") {
+		t.Fatalf("a moderator's thread lost the hidden text:\n%s", text)
+	}
+	// Opened afresh, the reader's page has the same placeholder.
+	fresh := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30})
+	drain(fresh, fresh.Init())
+	if text := threadText(fresh); strings.Contains(text, "secret-parent") || !strings.Contains(text, "[hidden]") {
+		t.Fatalf("a fresh reader's thread:\n%s", text)
+	}
+	// Placeholders cannot be selected.
+	press(fresh, "n")
+	if c, _ := fresh.reader.selectedComment(); c.ID != r.ID {
+		t.Fatalf("n selected %+v, want the reply (a placeholder is skipped)", c)
+	}
+
+	if err := st.DeleteComment(context.Background(), parent.ID, "SHA256:mod"); err != nil {
+		t.Fatal(err)
+	}
+	del := data.Event{Kind: data.CommentChanged, Comment: data.Comment{ID: parent.ID, PostSlug: benchPost}, Deleted: true}
+	for _, m := range []*Model{reader, mod} {
+		m.Update(EventMsg(del))
+		text := threadText(m)
+		if strings.Contains(text, "secret-parent") || !strings.Contains(text, "[deleted]") || !strings.Contains(text, "live-reply") {
+			t.Fatalf("thread after deleting a comment with a reply:\n%s", text)
+		}
+		if !strings.Contains(text, "Comments (2)") {
+			t.Fatalf("placeholders counted:\n%s", text)
+		}
+	}
+	// A comment without replies still goes whole.
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30})
+	drain(m, m.Init())
+	if !strings.Contains(threadText(m), "[deleted]") {
+		t.Fatalf("a fresh thread has no placeholder:\n%s", threadText(m))
+	}
+}
+
+// e on one's own comment opens it for editing; saved, it is marked
+// "edited", live for others too. Someone else's, or one past the window,
+// cannot be edited, with a note saying why.
+func TestEditOwnComment(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	mine := postAs(t, st, adaKey, "ada", "typo-here", 0)
+	postAs(t, st, bobKey, "bob", "bobs-comment", 0)
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 40, Height: 30, Author: adaKey})
+	drain(m, m.Init())
+	other := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 40, Height: 30, Author: bobKey})
+	drain(other, other.Init())
+
+	press(m, "n", "n", "e")
+	if m.composer != nil || !strings.Contains(m.status, "only your own") {
+		t.Fatalf("e on someone else's comment: composer %v, status %q", m.composer != nil, m.status)
+	}
+	press(m, "N", "e")
+	if m.composer == nil || m.composer.text.Value() != "typo-here" || !strings.Contains(ansi.Strip(m.View()), "Edit your comment") {
+		t.Fatalf("e on my comment did not open it prefilled:\n%s", ansi.Strip(m.View()))
+	}
+	for range len("here") {
+		send(m, tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	typeRunes(m, "fixed")
+	ctrlS(m)
+	if m.composer != nil || m.status != "Comment edited." {
+		t.Fatalf("edit not saved: %q", m.status)
+	}
+	_, head := lineWith(m, "ada")
+	if !strings.Contains(threadText(m), "typo-fixed") || !strings.Contains(threadText(m), "edited") {
+		t.Fatalf("edited comment drawn as:\n%s (head %q)", threadText(m), head)
+	}
+	saved, err := st.Comments(context.Background(), benchPost, data.ListOptions{})
+	if err != nil || saved[0].Body != "typo-fixed" || saved[0].EditedAt.IsZero() {
+		t.Fatalf("stored %+v, %v", saved, err)
+	}
+	other.Update(EventMsg(data.Event{Kind: data.CommentEdited, Comment: saved[0]}))
+	if text := threadText(other); !strings.Contains(text, "typo-fixed") || strings.Contains(text, "typo-here") || !strings.Contains(text, "edited") {
+		t.Fatalf("another session after the edit:\n%s", text)
+	}
+	for _, l := range m.reader.thread.lines {
+		if ansi.StringWidth(l) > m.contentWidth() {
+			t.Errorf("line of %d: %q", ansi.StringWidth(l), ansi.Strip(l))
+		}
+	}
+
+	// Past the window the interface says so at once.
+	cfg.Now = func() time.Time { return mine.CreatedAt.Add(data.DefaultEditWindow + time.Second) }
+	late := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30, Author: adaKey})
+	drain(late, late.Init())
+	press(late, "n", "e")
+	if late.composer != nil || !strings.Contains(late.status, "first 10 minutes") {
+		t.Fatalf("e after the window: composer %v, status %q", late.composer != nil, late.status)
+	}
+}
+
+// Drafts are kept per reply begun, but no more than maxDrafts of them: a
+// visitor opening reply after reply cannot grow the session's memory.
+func TestReplyDraftsAreBounded(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	for range maxDrafts + 8 {
+		postAs(t, st, adaKey, "ada", "a comment to answer", 0)
+	}
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30, Author: bobKey})
+	drain(m, m.Init())
+	for range maxDrafts + 8 {
+		press(m, "n", "r")
+		if m.composer == nil {
+			t.Fatalf("r did not open a reply: %q", m.status)
+		}
+		typeRunes(m, "draft")
+		press(m, "esc")
+	}
+	if n := len(m.draft.text); n > maxDrafts {
+		t.Fatalf("%d drafts kept, want at most %d", n, maxDrafts)
+	}
+	// The latest is kept whole and comes back.
+	press(m, "r")
+	if m.composer == nil || m.composer.text.Value() != "draft" {
+		t.Fatalf("the last reply's draft did not come back")
+	}
+	// A keyless visitor is told what r needs.
+	k := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30})
+	drain(k, k.Init())
+	press(k, "n", "r")
+	if k.composer != nil || !strings.Contains(k.status, "SSH key") {
+		t.Fatalf("keyless r: composer %v, status %q", k.composer != nil, k.status)
+	}
+}
