@@ -597,8 +597,13 @@ func drawComment(m *Model, c data.Comment, w int, d drawn) []string {
 	case m.sess.Author.KeyFingerprint != "":
 		tags = append(tags, st.Dim.Render("r reply"))
 	}
-	right := strings.Join(tags, "  ")
 	head := commentHead(st, c.AuthorName, c.AuthorKey, m.cfg.moderator(c.AuthorKey), when, w-2)
+	if selected && when != "" && !strings.Contains(ansi.Strip(head), when) {
+		// Too narrow for the name and the exact time: the time leads the
+		// actions instead, since the selected comment is where it is read.
+		tags = append([]string{st.Dim.Render(when)}, tags...)
+	}
+	right := strings.Join(tags, "  ")
 	if right == "" {
 		lines = append(lines, bar+head)
 	} else if hw, rw := ansi.StringWidth(head), ansi.StringWidth(right); hw+1+rw <= w-2 {

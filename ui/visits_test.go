@@ -258,15 +258,19 @@ func TestSelectedCommentShowsTimeInVisitorsZone(t *testing.T) {
 		loc  *time.Location
 		want string
 	}{{nil, " UTC"}, {berlin, " CE"}} { // CET or CEST
-		s := keyed(benchPost)
-		s.Location = tc.loc
-		m := New(cfg, s)
-		drain(m, m.Init())
-		c := m.reader.thread.comments[0]
-		press(m, "n")
-		stamp := zone.Stamp(c.CreatedAt, tc.loc)
-		if !strings.Contains(stamp, tc.want) || !strings.Contains(ansi.Strip(m.View()), stamp) {
-			t.Fatalf("zone %v: selected comment does not show %q:\n%s", tc.loc, stamp, ansi.Strip(m.View()))
+		// At 40 columns the name and the exact time do not fit on one
+		// line; the time moves to the actions' line, it is not dropped.
+		for _, width := range []int{100, MinWidth} {
+			s := keyed(benchPost)
+			s.Location, s.Width = tc.loc, width
+			m := New(cfg, s)
+			drain(m, m.Init())
+			c := m.reader.thread.comments[0]
+			press(m, "n")
+			stamp := zone.Stamp(c.CreatedAt, tc.loc)
+			if !strings.Contains(stamp, tc.want) || !strings.Contains(ansi.Strip(m.View()), stamp) {
+				t.Fatalf("zone %v at %d columns: selected comment does not show %q:\n%s", tc.loc, width, stamp, ansi.Strip(m.View()))
+			}
 		}
 	}
 }
