@@ -14,7 +14,7 @@ func lsCommand(v *visit) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "ls [--json]",
-		Short: "list the posts: slug, date, title (one a line)",
+		Short: "list the posts, one per line: slug, date, title",
 		Args:  v.exactly(0),
 		RunE: func(*cobra.Command, []string) error {
 			v.list(asJSON)
