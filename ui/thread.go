@@ -598,10 +598,16 @@ func drawComment(m *Model, c data.Comment, w int, d drawn) []string {
 		tags = append(tags, st.Dim.Render("r reply"))
 	}
 	head := commentHead(st, c.AuthorName, c.AuthorKey, m.cfg.moderator(c.AuthorKey), when, w-2)
+	// Too narrow for the name and the exact time: the selected comment is
+	// where the time is read, so it leads the actions, or takes a line of
+	// its own after them when both do not fit.
+	var timeLine string
 	if selected && when != "" && !strings.Contains(ansi.Strip(head), when) {
-		// Too narrow for the name and the exact time: the time leads the
-		// actions instead, since the selected comment is where it is read.
-		tags = append([]string{st.Dim.Render(when)}, tags...)
+		if wide := ansi.StringWidth(when) + 2 + ansi.StringWidth(strings.Join(tags, "  ")); len(tags) == 0 || wide <= w-2 {
+			tags = append([]string{st.Dim.Render(when)}, tags...)
+		} else {
+			timeLine = st.Dim.Render(truncate(when, w-2))
+		}
 	}
 	right := strings.Join(tags, "  ")
 	if right == "" {
@@ -612,6 +618,9 @@ func drawComment(m *Model, c data.Comment, w int, d drawn) []string {
 		// Too narrow for both: the actions get a line of their own rather
 		// than squeezing out the badge or the key tag.
 		lines = append(lines, bar+head, bar+truncate(right, w-2))
+	}
+	if timeLine != "" {
+		lines = append(lines, bar+timeLine)
 	}
 	bodyStyle := st.Body
 	if c.Hidden {

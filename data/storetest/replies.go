@@ -264,7 +264,6 @@ func testEditRateLimit(t *testing.T, open Opener) {
 	}
 }
 
-
 func testEditEvents(t *testing.T, open Opener) {
 	s := newEnv(t, open, noLimits())
 	ch := s.Events(t.Context())
