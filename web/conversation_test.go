@@ -127,7 +127,10 @@ func TestConversationOnThePage(t *testing.T) {
 		}
 	}
 	var body string
-	waitUntil(t, func() bool { _, body = get(t, page); return strings.Contains(body, "[hidden]") && !strings.Contains(body, "soon deleted") })
+	waitUntil(t, func() bool {
+		_, body = get(t, page)
+		return strings.Contains(body, "[hidden]") && !strings.Contains(body, "soon deleted")
+	})
 	doc, err := html.Parse(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
