@@ -236,9 +236,12 @@ func decode(t *testing.T, ev sseEvent, want string) payload {
 func TestLiveConversation(t *testing.T) {
 	b := startBlog(t, blogOpts{})
 	page := b.url + "/posts/" + goPost
-	root := b.say(t, "a", "ada", "the root", 0)
 	_, html := get(t, page)
 	_, events := openStream(t, page+"/events?since="+dataSince(t, html))
+	root := b.say(t, "a", "ada", "the root", 0)
+	if p := decode(t, next(t, events), "comment"); p.ID != root.ID || p.Parent != 0 {
+		t.Fatalf("the root: %+v", p)
+	}
 
 	reply := b.say(t, "b", "bob", "a reply", root.ID)
 	ev := next(t, events)
