@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +193,35 @@ func TestBrowser(t *testing.T) {
 	}
 	if count = evaluate[string](t, ctx, `document.getElementById("comment-count").textContent`); count != "0" || !evaluate[bool](t, ctx, `window.notReloaded === true`) {
 		t.Fatalf("after hiding: count %q", count)
+	}
+
+	// A comment, a reply to it and an edit of the reply, all over SSH:
+	// the reply appears under its parent and then changes, marked edited.
+	ssh := func(cmd, text string) {
+		t.Helper()
+		out, errOut, status, err := termclient.Exec(w.ssh, signer, cmd, strings.NewReader(text))
+		if err != nil || status != 0 {
+			t.Fatalf("%s over SSH: %d %v %s %s", cmd, status, err, out, errOut)
+		}
+	}
+	ssh("comment "+goPost+" --name ada", "A question")
+	waitBrowser(t, ctx, `document.querySelectorAll("#comments article.comment").length === 1`)
+	cs, err = w.store.Comments(context.Background(), goPost, data.ListOptions{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("comments: %v %v", cs, err)
+	}
+	parent := "c" + strconv.FormatInt(cs[0].ID, 10)
+	ssh("comment "+goPost+" --name ada --reply-to "+strconv.FormatInt(cs[0].ID, 10), "An answer")
+	reply := `document.querySelector("#` + parent + ` > .replies > article.reply")`
+	waitBrowser(t, ctx, reply+` !== null && `+reply+`.textContent.includes("An answer")`)
+	cs, err = w.store.Comments(context.Background(), goPost, data.ListOptions{})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("comments: %v %v", cs, err)
+	}
+	ssh("edit "+strconv.FormatInt(cs[1].ID, 10), "A better answer")
+	waitBrowser(t, ctx, reply+`.textContent.includes("A better answer") && `+reply+`.querySelector(".edited time") !== null`)
+	if count = evaluate[string](t, ctx, `document.getElementById("comment-count").textContent`); count != "2" || !evaluate[bool](t, ctx, `window.notReloaded === true`) {
+		t.Fatalf("after the reply and the edit: count %q", count)
 	}
 
 	// Screenshots, narrow and wide; nothing wider than a phone.

@@ -163,22 +163,31 @@ func (s *Site) commentsFeed(w http.ResponseWriter, r *http.Request) {
 			Author: atomPerson{Name: s.cfg.Title}, Gen: "blog",
 		}
 		updated := p.Date
+		// Placeholders are left out: they stand in for text nobody may
+		// read. An edited comment's entry is updated when it was edited.
 		cs := t.comments
 		for i := len(cs) - 1; i >= 0 && len(f.Entries) < feedSize; i-- {
+			if cs[i].Placeholder() {
+				continue
+			}
 			c := s.commentView(cs[i])
 			name := c.Name
 			if c.Tag != "" {
 				name += " #" + c.Tag
 			}
+			changed := c.CreatedAt
+			if c.Edited {
+				changed = c.EditedAt
+			}
 			f.Entries = append(f.Entries, atomEntry{
 				Title: "Comment by " + name, ID: s.tagID(p.Date, "/posts/"+p.Slug+"/comments/"+itoa64(c.ID)),
-				Published: atomTime(c.CreatedAt), Updated: atomTime(c.CreatedAt),
+				Published: atomTime(c.CreatedAt), Updated: atomTime(changed),
 				Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: page + "#c" + itoa64(c.ID)}},
 				Author:  &atomPerson{Name: name},
 				Content: atomText{Type: "text", Body: c.Body},
 			})
-			if c.CreatedAt.After(updated) {
-				updated = c.CreatedAt
+			if changed.After(updated) {
+				updated = changed
 			}
 		}
 		f.Updated = atomTime(updated)

@@ -76,12 +76,14 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request, tag string) {
 	serve(w, r, res, revalidate)
 }
 
-// thread is a post's visible comments (the first data.MaxPageSize),
-// rendered once for its page and for streams that must reload it.
+// thread is the first data.MaxPageSize of a post's comments, laid out
+// as a conversation and rendered once for its page, its feed and streams
+// that must reload it.
 type thread struct {
 	comments []data.Comment
+	roots    []commentView // comments as laid out: replies under what they answer
 	HTML     template.HTML
-	Count    int    // all visible comments
+	Count    int    // all visible comments (placeholders are not counted)
 	More     int    // those not shown
 	Since    string // the stream position the comments were read at
 	newest   time.Time
@@ -114,25 +116,33 @@ func (s *Site) loadThread(ctx context.Context, slug string) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &thread{comments: slices.Clip(cs), Count: len(cs), Since: since}
+	shown := 0
+	for _, c := range cs {
+		if visible(c) {
+			shown++
+		}
+	}
+	t := &thread{comments: slices.Clip(cs), Count: shown, Since: since}
 	if len(cs) == data.MaxPageSize {
 		counts, err := s.commentCounts(ctx)
 		if err != nil {
 			return nil, err
 		}
-		t.Count = max(counts[slug], len(cs))
-		t.More = t.Count - len(cs)
+		t.Count = max(counts[slug], shown)
+		t.More = t.Count - shown
 	}
-	views := make([]commentView, len(cs))
-	for i, c := range cs {
-		views[i] = s.commentView(c)
-		t.bytes += int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug)) + 112
+	t.roots = s.conversation(cs)
+	for _, c := range cs {
+		t.bytes += int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug))*2 + 224
 		if c.CreatedAt.After(t.newest) {
 			t.newest = c.CreatedAt
 		}
+		if c.EditedAt.After(t.newest) {
+			t.newest = c.EditedAt
+		}
 	}
 	var buf bytes.Buffer
-	if err := s.pages["thread"].ExecuteTemplate(&buf, "thread", views); err != nil {
+	if err := s.pages["thread"].ExecuteTemplate(&buf, "thread", t.roots); err != nil {
 		return nil, err
 	}
 	t.HTML = template.HTML(buf.String())

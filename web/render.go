@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"blog/data"
 )
 
 //go:embed assets/pages.html assets/style.css assets/live.js
@@ -140,27 +138,4 @@ type layout struct {
 	Feeds                               bool
 	Post                                any // set on a post's page: its meta tags and script
 	Body                                any
-}
-
-// commentView is a comment as a page shows it: the sanitised text (and
-// html/template escapes it again), the name as the terminal shows it, the
-// key tag and the moderator's badge.
-type commentView struct {
-	ID        int64
-	Name      string
-	Tag       string
-	Mod       bool
-	Body      string
-	CreatedAt time.Time
-}
-
-func (s *Site) commentView(c data.Comment) commentView {
-	return commentView{
-		ID:        c.ID,
-		Name:      data.DisplayName(c.AuthorName),
-		Tag:       data.KeyTag(c.AuthorKey),
-		Mod:       c.AuthorKey != "" && s.cfg.Moderator != nil && s.cfg.Moderator(c.AuthorKey),
-		Body:      data.Displayable(c.Body),
-		CreatedAt: c.CreatedAt,
-	}
 }

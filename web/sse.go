@@ -259,9 +259,18 @@ func (l *streams) beat(now time.Time) {
 	}
 }
 
+// commentPayload is a frame's data. "comment" carries a new comment's
+// HTML and, for a reply, the comment it goes under (Parent); "edit" the
+// HTML that replaces a comment (edited, or now a placeholder, which keeps
+// the replies under it) and the name replies to it give (Name); "remove"
+// the comment that goes and the placeholders still needed (Keep, so a page
+// drops one whose last reply went); "thread" the whole thread.
 type commentPayload struct {
-	ID   int64  `json:"id"`
-	HTML string `json:"html,omitempty"`
+	ID     int64   `json:"id"`
+	Parent int64   `json:"parent,omitempty"`
+	Name   string  `json:"name,omitempty"`
+	Keep   []int64 `json:"keep,omitempty"`
+	HTML   string  `json:"html,omitempty"`
 }
 
 // Run streams the events given to Event until ctx ends, and then closes
@@ -301,15 +310,13 @@ func (s *Site) stream(ctx context.Context, ev data.Event) {
 		}
 	case ev.Kind == data.CommentAdded && c.Hidden:
 		// Nothing a reader sees.
-	case ev.Kind == data.CommentAdded:
-		var buf bytes.Buffer
-		if err := s.pages["thread"].ExecuteTemplate(&buf, "comment", s.commentView(c)); err != nil {
-			s.cfg.Log.Error("web: a comment could not be rendered", "err", err)
-			return
-		}
-		s.live.publish(c.PostSlug, "comment", commentPayload{ID: c.ID, HTML: buf.String()})
+	case ev.Kind == data.CommentAdded && c.ReplyTo == 0:
+		// A comment answering none needs no context: no query.
+		s.publishComment(c.PostSlug, "comment", commentPayload{ID: c.ID}, s.commentView(c))
+	case ev.Kind == data.CommentAdded, ev.Kind == data.CommentEdited:
+		s.publishPlaced(ctx, ev)
 	case ev.Deleted || c.Hidden:
-		s.live.publish(c.PostSlug, "remove", commentPayload{ID: c.ID})
+		s.publishGone(ctx, c)
 	default:
 		// Shown again: its text is not in the event, so the pages take
 		// the thread afresh.
@@ -317,20 +324,96 @@ func (s *Site) stream(ctx context.Context, ev data.Event) {
 	}
 }
 
-// publishThread sends a post's whole thread. Run queries it itself (not
-// from the cache, nor by joining a query a page began before the event)
-// after every earlier event was published, so it is at least as new as
-// they are.
-func (s *Site) publishThread(ctx context.Context, slug string) {
+// publishComment renders v and publishes it with p.
+func (s *Site) publishComment(slug, event string, p commentPayload, v commentView) {
+	var buf bytes.Buffer
+	if err := s.pages["thread"].ExecuteTemplate(&buf, "comment", v); err != nil {
+		s.cfg.Log.Error("web: a comment could not be rendered", "err", err)
+		return
+	}
+	p.HTML = buf.String()
+	s.live.publish(slug, event, p)
+}
+
+// freshThread queries slug's thread for Run: itself (not from the cache,
+// nor by joining a query a page began before the event), after every
+// earlier event was published, so it is at least as new as they are. On
+// failure the pages reload it on their next reconnect.
+func (s *Site) freshThread(ctx context.Context, slug string) (*thread, bool) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	t, err := s.loadThread(ctx, slug)
 	if err != nil {
 		s.cfg.Log.Warn("web: a thread could not be loaded for its live pages", "err", err)
-		s.live.forget() // their next reconnect reloads it
+		s.live.forget()
+		return nil, false
+	}
+	return t, true
+}
+
+// publishPlaced sends a new reply, or an edited comment, where the
+// thread shows it: a reply goes under the comment it is shown with, and a
+// reply to a reply names whom it answers, which takes the thread.
+func (s *Site) publishPlaced(ctx context.Context, ev data.Event) {
+	c := ev.Comment
+	t, ok := s.freshThread(ctx, c.PostSlug)
+	if !ok {
 		return
 	}
-	s.live.publish(slug, "thread", commentPayload{HTML: string(t.HTML)})
+	v, parent, found := placed(t.roots, c.ID)
+	switch {
+	case found:
+	case len(t.comments) < data.MaxPageSize:
+		return // gone since (a later event says so), or never for readers
+	default:
+		// Past the first page, where pages add what comes in at the end.
+		v = s.commentView(c)
+	}
+	if ev.Kind == data.CommentEdited {
+		s.publishComment(c.PostSlug, "edit", commentPayload{ID: c.ID}, v)
+		return
+	}
+	s.publishComment(c.PostSlug, "comment", commentPayload{ID: c.ID, Parent: parent}, v)
+}
+
+// publishGone sends a deleted or hidden comment's going. One with replies
+// stays as a placeholder, in place with its replies. Any other goes, and
+// with it each placeholder its last reply was; when that leaves a reply
+// whose parent is not on the page (a hidden reply to a deleted comment),
+// the replies move, so the pages take the thread afresh.
+func (s *Site) publishGone(ctx context.Context, c data.Comment) {
+	t, ok := s.freshThread(ctx, c.PostSlug)
+	if !ok {
+		return
+	}
+	if v, _, found := placed(t.roots, c.ID); found {
+		s.publishComment(c.PostSlug, "edit", commentPayload{ID: c.ID, Name: v.Placeholder}, v)
+		return
+	}
+	on := make(map[int64]bool, len(t.comments))
+	for _, x := range t.comments {
+		on[x.ID] = true
+		if x.ReplyTo != 0 && !on[x.ReplyTo] {
+			s.live.publish(c.PostSlug, "thread", commentPayload{HTML: string(t.HTML)})
+			return
+		}
+	}
+	var keep []int64
+	for _, r := range t.roots {
+		for _, v := range append([]commentView{r}, r.Replies...) {
+			if v.Placeholder != "" {
+				keep = append(keep, v.ID)
+			}
+		}
+	}
+	s.live.publish(c.PostSlug, "remove", commentPayload{ID: c.ID, Keep: keep})
+}
+
+// publishThread sends a post's whole thread, queried afresh.
+func (s *Site) publishThread(ctx context.Context, slug string) {
+	if t, ok := s.freshThread(ctx, slug); ok {
+		s.live.publish(slug, "thread", commentPayload{HTML: string(t.HTML)})
+	}
 }
 
 // events is a post's live stream.

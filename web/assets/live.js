@@ -1,6 +1,7 @@
 // Live comments and the copy button. The page works without this script:
-// it only adds what a visitor posts (over SSH) while the page is open, and
-// removes what a moderator hides or deletes. Everything it inserts is HTML
+// it only adds what a visitor posts (over SSH) while the page is open (a
+// reply under the comment it answers), shows edits, and removes what is
+// hidden or deleted (or leaves a placeholder for the replies under it). Everything it inserts is HTML
 // the server escaped; nothing from a visitor is built into markup here.
 (function () {
   "use strict";
@@ -35,7 +36,7 @@
   if (!list || !window.EventSource) { return; }
   var count = document.getElementById("comment-count");
   function recount() {
-    var n = list.querySelectorAll("article.comment").length;
+    var n = list.querySelectorAll("article.comment:not(.placeholder)").length;
     if (count) { count.textContent = String(n); }
     var empty = list.querySelector(".empty");
     var end = list.querySelector(".end");
@@ -54,18 +55,51 @@
       recount();
     });
   }
+  // parse makes the element of HTML the server rendered and escaped.
+  function parse(html) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    return holder.firstElementChild;
+  }
   function connect() {
     var es = new EventSource(list.dataset.events + "?since=" + encodeURIComponent(last));
     on(es, "comment", function (d) {
       if (document.getElementById("c" + d.id)) { return; }
-      var end = list.querySelector(".end");
-      var holder = document.createElement("div");
-      holder.innerHTML = d.html;
-      list.insertBefore(holder.firstElementChild, end || null);
+      var el = parse(d.html);
+      var parent = d.parent && document.getElementById("c" + d.parent);
+      if (!parent) {
+        list.insertBefore(el, list.querySelector(".end"));
+        return;
+      }
+      var replies = parent.querySelector(":scope > .replies");
+      if (!replies) {
+        replies = document.createElement("div");
+        replies.className = "replies";
+        parent.appendChild(replies);
+      }
+      replies.appendChild(el);
+    });
+    // An edited comment, or one now a placeholder: it keeps its replies,
+    // and replies to it say its new name.
+    on(es, "edit", function (d) {
+      var old = document.getElementById("c" + d.id);
+      if (!old) { return; }
+      var el = parse(d.html);
+      var replies = old.querySelector(":scope > .replies");
+      if (replies) { el.appendChild(replies); }
+      old.replaceWith(el);
+      if (d.name) {
+        list.querySelectorAll('.to-name[data-to="' + d.id + '"]').forEach(function (n) { n.textContent = d.name; });
+      }
     });
     on(es, "remove", function (d) {
       var el = document.getElementById("c" + d.id);
       if (el) { el.remove(); }
+      // A placeholder whose last reply went goes too.
+      var keep = d.keep || [];
+      list.querySelectorAll("article.placeholder").forEach(function (p) {
+        if (keep.indexOf(Number(p.id.slice(1))) < 0) { p.remove(); }
+      });
     });
     on(es, "thread", function (d) { list.innerHTML = d.html; });
     es.onerror = function () {
