@@ -20,8 +20,6 @@ import (
 // That costs each replica one query a minute.
 const countsRefresh = time.Minute
 
-// hub fans live events out to every open program on this replica and keeps
-// the shared comment counts the post list shows.
 // hubStore is what the hub reads: the live events, and the comment counts it
 // refreshes after a Resync.
 type hubStore interface {
@@ -29,6 +27,8 @@ type hubStore interface {
 	CommentCounts(ctx context.Context) (map[string]int, error)
 }
 
+// hub fans live events out to every open program on this replica and keeps
+// the shared comment counts the post list shows.
 type hub struct {
 	store   hubStore
 	metrics *ops.Metrics

@@ -69,7 +69,13 @@ func conversation(t *testing.T, one, two *testServer) {
 	typeKeys(t, a, "n")
 	waitFor(t, a, "e edit")
 	typeKeys(t, a, "n")
-	waitFor(t, a, "r reply")
+	// ada's own comment offered "r reply" too: bob's is selected once
+	// "e edit" has gone.
+	if err := a.Wait(screenWait, func(scr string) bool {
+		return strings.Contains(scr, "r reply") && !strings.Contains(scr, "e edit")
+	}); err != nil {
+		t.Fatalf("selecting bob's reply: %v\n%s", err, a.Screen())
+	}
 	typeKeys(t, a, "r")
 	waitFor(t, a, "Replying to bob")
 	if err := a.Paste("Ada answers bob"); err != nil {
@@ -99,8 +105,12 @@ func conversation(t *testing.T, one, two *testServer) {
 	// ada deletes the parent: "[deleted]" stays in its place for both,
 	// the replies under it.
 	typeKeys(t, a, "n")
-	if err := a.Wait(screenWait, func(scr string) bool { return strings.Contains(scr, "e edit · d delete") && indentOf(scr, "▌") >= 0 }); err != nil {
-		t.Fatal(err)
+	// ada's answer, selected before, offers "e edit · d delete" too: wait
+	// until the bar marks the parent's text.
+	if err := a.Wait(screenWait, func(scr string) bool {
+		return strings.Contains(scr, "e edit · d delete") && selectedLine(scr, "Parent by ada")
+	}); err != nil {
+		t.Fatalf("selecting the parent: %v\n%s", err, a.Screen())
 	}
 	typeKeys(t, a, "d")
 	waitFor(t, a, "Press d again")
@@ -247,4 +257,15 @@ func TestHiddenCommentWithRepliesOverSSH(t *testing.T) {
 	if strings.Contains(out, "Soon hidden parent") || !strings.Contains(out, `"hidden":true`) {
 		t.Fatalf("comments --json leaks or drops the hidden comment:\n%s", out)
 	}
+}
+
+// selectedLine reports whether a line of scr shows text behind the bar
+// that marks the selected comment.
+func selectedLine(scr, text string) bool {
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.Contains(l, "▌") && strings.Contains(l, text) {
+			return true
+		}
+	}
+	return false
 }
