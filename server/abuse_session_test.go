@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -33,6 +34,9 @@ type rawTerm struct {
 	client *ssh.Client
 	sess   *ssh.Session
 	stdin  io.Writer
+	// others are the goroutines already stuck writing when the session
+	// opened: other sessions', and other tests' servers still shutting down.
+	others map[string]bool
 
 	mu  sync.Mutex
 	out bytes.Buffer
@@ -40,6 +44,7 @@ type rawTerm struct {
 
 func openRaw(t *testing.T, addr string, width, height uint32, read bool) *rawTerm {
 	t.Helper()
+	others := stuckWriters()
 	client, sess := dialSession(t, addr, nil)
 	// The library's RequestPty takes ints; the protocol carries uint32.
 	pty := ssh.Marshal(struct {
@@ -61,7 +66,7 @@ func openRaw(t *testing.T, addr string, width, height uint32, read bool) *rawTer
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	r := &rawTerm{client: client, sess: sess, stdin: stdin}
+	r := &rawTerm{client: client, sess: sess, stdin: stdin, others: others}
 	if read {
 		go func() {
 			buf := make([]byte, 32<<10)
@@ -169,31 +174,55 @@ func TestHugeTerminalSizesAreClamped(t *testing.T) {
 }
 
 // fillWindow repaints a session that reads nothing until its program is
-// stuck writing a frame: the client's SSH window is full. It returns early
-// if the server closes the connection meanwhile (a short write deadline).
-func fillWindow(t *testing.T, r *rawTerm) {
+// stuck writing a frame: the client's SSH window is full. It returns the
+// stuck goroutine's ID, the first stuck writer that was not stuck before
+// the session opened, or "" if the server closed the connection meanwhile
+// (a short write deadline).
+func fillWindow(t *testing.T, r *rawTerm) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for i := uint32(0); !writeBlocked(); i++ {
+	for i := uint32(0); ; i++ {
+		for id := range stuckWriters() {
+			if !r.others[id] {
+				return id
+			}
+		}
 		if time.Now().After(deadline) {
 			t.Fatal("the session's output never filled its window")
 		}
 		if r.resize(terminal.MaxWidth-i%2, terminal.MaxHeight) != nil {
-			return
+			return ""
 		}
 		time.Sleep(2 * time.Millisecond) // pace the repaints, not a wait for a condition
 	}
 }
 
-// writeBlocked says whether some goroutine waits for SSH window space.
-func writeBlocked() bool { return blockedWriters() > 0 }
+// blockedWriters counts the goroutines of the test binary that are stuck
+// writing: see stuckWriters.
+func blockedWriters() int { return len(stuckWriters()) }
 
-// blockedWriters counts the goroutines of the test binary that wait for
-// SSH window space: the server's writes to clients that do not read.
-func blockedWriters() int {
+// stuckWriter is a goroutine asleep in the SSH library's wait for window
+// space. A goroutine merely passing through that function (its client
+// reads, or it is about to find the window open) is also on the function,
+// often enough under load, but not asleep in its condition wait.
+var stuckWriter = regexp.MustCompile(`\nsync\.\(\*Cond\)\.Wait\([^\n]*\n[^\n]*\ngolang\.org/x/crypto/ssh\.\(\*window\)\.reserve\(`)
+
+// stuckWriters lists, by goroutine ID, the goroutines of the test binary
+// that wait for SSH window space: the server's writes to clients that do
+// not read. Goroutine IDs are never reused, so an ID names one write.
+func stuckWriters() map[string]bool {
 	var buf bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
-	return strings.Count(buf.String(), "ssh.(*window).reserve")
+	ids := map[string]bool{}
+	for _, g := range strings.Split(buf.String(), "\n\n") {
+		head, _, _ := strings.Cut(g, "\n")
+		rest, ok := strings.CutPrefix(head, "goroutine ")
+		id, state, _ := strings.Cut(rest, " ")
+		if ok && strings.HasPrefix(state, "[sync.Cond.Wait") && stuckWriter.MatchString(g) {
+			ids[id] = true
+		}
+	}
+	return ids
 }
 
 func TestResizeBurstThenDisconnectReleasesConnection(t *testing.T) {
@@ -218,9 +247,8 @@ func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
 	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
 	closed := r.closed()
 	fillWindow(t, r)
-	// Keep asking for frames: writeBlocked sees every goroutine of the
-	// test binary, so the window may not be full yet when fillWindow
-	// returns. Once it is, the session must be cut within the deadline.
+	// Keep asking for frames: however much the client asks, a session
+	// stuck writing must be cut within the deadline.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(60 * time.Second)
@@ -424,9 +452,15 @@ func TestHugePasteIsCutPolitely(t *testing.T) {
 }
 
 func TestStuckProgramDoesNotGrowGoroutinesPerEvent(t *testing.T) {
-	ts := startServer(t, serverOpts{})
+	// The write deadline is set far off: on a loaded machine the events
+	// can take longer than the default 30 s, and the session must stay
+	// stuck for the whole test.
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{WriteTimeout: time.Hour}})
 	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
-	fillWindow(t, r)
+	stuck := fillWindow(t, r)
+	if stuck == "" {
+		t.Fatal("the server closed a session stuck writing for less than its write deadline")
+	}
 	watcher := readAtEnd(t, ts, newKey(t))
 	waitFor(t, watcher, "No comments yet")
 
@@ -446,7 +480,7 @@ func TestStuckProgramDoesNotGrowGoroutinesPerEvent(t *testing.T) {
 	if grew := runtime.NumGoroutine() - before; grew > 50 {
 		t.Fatalf("%d goroutines more after %d events with one stuck session", grew, events)
 	}
-	if !writeBlocked() {
+	if !stuckWriters()[stuck] {
 		t.Fatal("the stuck session came unstuck; the test proves nothing")
 	}
 }

@@ -342,8 +342,12 @@ func TestColoursFollowTheClientsBackground(t *testing.T) {
 func TestSilentTerminalLosesNoKeys(t *testing.T) {
 	ts := startServer(t, serverOpts{})
 	s := ts.open(t, newKey(t), 100, 40, func(o *termclient.Options) { o.Mute = true })
+	// The query is the first thing the server sends, and it then waits for
+	// an answer before the interface starts: the keys go in while it waits.
+	if err := s.WaitOutput(0, screenWait); err != nil {
+		t.Fatal(err)
+	}
 	typeKeys(t, s, "j")
-	time.Sleep(50 * time.Millisecond)
 	typeKeys(t, s, "\r")
 	second := ts.lib.Published()[1].Title
 	waitFor(t, s, "← Test Blog")
