@@ -144,11 +144,14 @@ func (r *readerState) offerReturn(m *Model) tea.Cmd {
 	if seen {
 		r.returning, r.prevSeen, r.newSince = true, prev.SeenID, prev.New
 		r.resume = prev.Position
+		// The note fits 80 columns: it names one comment or several, and the
+		// keys that act on it.
+		them := map[bool]string{true: "it", false: "them"}[r.newSince == 1]
 		switch {
 		case r.newSince > 0 && r.resume > 0:
-			m.setStatus(plural(r.newSince, "new comment", "new comments")+" since your last visit: u jumps to them, ' continues where you stopped.", false)
+			m.setStatus(plural(r.newSince, "new comment", "new comments")+" since your last visit · u jump to "+them+" · ' where you stopped", false)
 		case r.newSince > 0:
-			m.setStatus(plural(r.newSince, "new comment", "new comments")+" since your last visit: press u to jump to them.", false)
+			m.setStatus(plural(r.newSince, "new comment", "new comments")+" since your last visit: press u to jump to "+them+".", false)
 		case r.resume > 0:
 			m.setStatus("Welcome back: press ' to continue where you stopped ("+itoa(r.resume*100/data.VisitPositionScale)+"%).", false)
 		}
