@@ -65,7 +65,7 @@ func newBlogWith(t *testing.T, opt data.Options) *blog {
 			Posts:     lib,
 			Render:    render.NewCache(0),
 			Store:     st,
-			Signup:    storeSignup{st},
+			Signup:    data.UnmailedSignup{Subscriptions: st},
 			Counts:    func() map[string]int { return map[string]int{goPost: 3} },
 			Moderator: func(fp string) bool { return fp == modKey },
 			Stopping:  stop,
@@ -83,19 +83,6 @@ func generousLimits() data.Limits {
 		r.Count = 1000
 	}
 	return l
-}
-
-// storeSignup keeps sign-ups in the store without mailing, as the server
-// does when no newsletter is configured.
-type storeSignup struct{ st data.Store }
-
-func (s storeSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
-	_, err := s.st.Subscribe(ctx, email, a)
-	return err
-}
-
-func (s storeSignup) Confirm(ctx context.Context, code string, a data.Author) error {
-	return s.st.Confirm(ctx, code, a)
 }
 
 // result is what one run printed and its exit status.

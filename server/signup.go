@@ -15,7 +15,7 @@ func (s *Server) newsletterOrStore() ui.Signup {
 	if s.cfg.Newsletter != nil {
 		return countedSignup{Signup: s.cfg.Newsletter, m: s.metrics}
 	}
-	return storeSignup{s.store}
+	return data.UnmailedSignup{Subscriptions: s.store}
 }
 
 // countedSignup counts accepted sign-ups in blog_subscriptions_total, as
@@ -31,15 +31,4 @@ func (c countedSignup) Subscribe(ctx context.Context, email string, a data.Autho
 		c.m.Subscriptions.Inc()
 	}
 	return err
-}
-
-type storeSignup struct{ store data.Subscriptions }
-
-func (t storeSignup) Subscribe(ctx context.Context, email string, a data.Author) error {
-	_, err := t.store.Subscribe(ctx, email, a)
-	return err
-}
-
-func (t storeSignup) Confirm(ctx context.Context, code string, a data.Author) error {
-	return t.store.Confirm(ctx, code, a)
 }
