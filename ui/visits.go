@@ -97,7 +97,6 @@ func (m *Model) visitEvent(ev data.Event) {
 	}
 	c := ev.Comment
 	v, ok := m.visits.bySlug[c.PostSlug]
-	println("DEBUG visitEvent", ev.Kind, c.ID, v.SeenID, ok, m.screen == readerScreen, v.New)
 	if !ok || c.ID <= v.SeenID || (m.screen == readerScreen && m.reader != nil && m.reader.post.Slug == c.PostSlug) {
 		return
 	}
@@ -112,7 +111,6 @@ func (m *Model) visitEvent(ev data.Event) {
 		return
 	}
 	m.visits.bySlug[c.PostSlug] = v
-	println("DEBUG counted", c.ID, v.New, m.screen == readerScreen)
 }
 
 // seenVisit is what the open post's visit is now: the highest comment on
