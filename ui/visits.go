@@ -192,8 +192,10 @@ func (r *readerState) jumpToNew(m *Model) tea.Cmd {
 	t := &r.thread
 	idx := -1
 	if r.returning {
-		for i, c := range t.comments {
-			if c.ID > r.prevSeen && (!c.Hidden || m.sess.Admin) {
+		// The first new comment as drawn: the thread's own rule for what
+		// may be selected (hidden ones for admins, never a placeholder).
+		for _, i := range t.visibleIndexes(m) {
+			if t.comments[i].ID > r.prevSeen {
 				idx = i
 				break
 			}
