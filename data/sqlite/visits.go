@@ -38,7 +38,7 @@ func (s *Store) Visits(ctx context.Context, key string) ([]data.Visit, error) {
 		return nil, nil
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT v.post_slug, v.seen_id, v.position, v.at,
-			(SELECT count(*) FROM comments c WHERE c.post_slug = v.post_slug AND c.id > v.seen_id AND NOT c.hidden)
+			(SELECT count(*) FROM comments c WHERE c.post_slug = v.post_slug AND c.id > v.seen_id AND NOT c.hidden AND NOT c.deleted)
 		FROM visits v WHERE v.key = ? ORDER BY v.at DESC LIMIT ?`, key, data.MaxVisitsPerKey)
 	if err != nil {
 		return nil, markUnavailable(err)
