@@ -97,6 +97,12 @@ func testDeleteWithReplies(t *testing.T, open Opener) {
 	if n := counts(t, s)["p"]; n != 1 {
 		t.Fatalf("CommentCounts = %d, want 1: a placeholder is not counted", n)
 	}
+	// Nor is it new to a visitor who read the post before both were written.
+	reader := author("3").KeyFingerprint
+	mark(t, s, reader, data.Visit{PostSlug: "p", SeenID: parent.ID - 1})
+	if v := visitsOf(t, s, reader)["p"]; v.New != 1 {
+		t.Fatalf("New = %d, want 1: the reply, not the placeholder", v.New)
+	}
 	all, err := s.AllComments(t.Context(), data.ListOptions{})
 	if err != nil || len(all) != 1 || all[0].ID != r.ID {
 		t.Fatalf("AllComments = %+v, %v; want only the reply", all, err)
