@@ -42,7 +42,7 @@ func (s *Site) tagPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Site) list(w http.ResponseWriter, r *http.Request, tag string) {
-	res, err := s.get(s.listKey(tag), func() (*resource, error) {
+	res, err := s.get(listKey(tag), func() (*resource, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), opTimeout)
 		defer cancel()
 		counts, err := s.commentCounts(ctx)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,9 +212,18 @@ func (s *Site) Event(ev data.Event) {
 		s.cache.Purge()
 		s.threads.Purge()
 	} else {
-		s.cache.Remove(postKey(ev.Comment.PostSlug))
-		s.cache.Remove(commentsFeedKey(ev.Comment.PostSlug))
-		s.threads.Remove(ev.Comment.PostSlug)
+		slug := ev.Comment.PostSlug
+		s.cache.Remove(postKey(slug))
+		s.cache.Remove(commentsFeedKey(slug))
+		s.threads.Remove(slug)
+		// The lists show comment counts: the front page, and the pages of
+		// the post's tags.
+		s.cache.Remove(listKey(""))
+		if p, ok := s.cfg.Posts.Get(slug); ok {
+			for _, tag := range p.Tags {
+				s.cache.Remove(listKey(tag))
+			}
+		}
 	}
 	s.mu.Unlock()
 	select {
@@ -334,8 +342,5 @@ func (s *Site) published(tag string) []posts.Post {
 func postKey(slug string) string         { return "post/" + slug }
 func commentsFeedKey(slug string) string { return "comments.xml/" + slug }
 
-func (s *Site) listKey(what string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return "list/" + strconv.FormatUint(s.version, 10) + "/" + what
-}
+// listKey names a list of posts: the front page ("") or a tag's page.
+func listKey(tag string) string { return "list/" + tag }
