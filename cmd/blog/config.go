@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"blog/data"
 	"blog/server"
 
 	"github.com/spf13/pflag"
@@ -42,8 +43,12 @@ type config struct {
 	resetEvery    time.Duration
 	retain        time.Duration
 	limits        server.ConnLimits
-	proxyFrom     string
-	newsletter    newsletterConfig
+	// commentsPerKey and commentsPerIP are comments a minute; zero keeps
+	// data.DefaultLimits (the operator commands have no such flags).
+	commentsPerKey int
+	commentsPerIP  int
+	proxyFrom      string
+	newsletter     newsletterConfig
 }
 
 // envName is the environment variable behind a flag: --ssh-addr is
@@ -178,6 +183,9 @@ func serveFlags(fs *pflag.FlagSet, c *config) {
 	fs.IntVar(&c.limits.MaxConns, "max-conns", 2000, "most SSH connections this replica holds; each session after a connection's first counts as one more")
 	fs.IntVar(&c.limits.MaxConnsPerIP, "max-conns-per-ip", 20, "most SSH connections from one IP, counted the same way")
 	fs.IntVar(&c.limits.ConnsPerMinute, "conns-per-minute", 60, "new SSH connections a minute from one IP")
+	def := data.DefaultLimits()
+	fs.IntVar(&c.commentsPerKey, "comments-per-key", def.CommentPerKey.Count, "comments a minute from one key, counted across replicas")
+	fs.IntVar(&c.commentsPerIP, "comments-per-ip", def.CommentPerIP.Count, "comments a minute from one IP, counted across replicas")
 	fs.DurationVar(&c.limits.HandshakeTimeout, "handshake-timeout", 10*time.Second, "time from accepting a connection to an open session")
 	fs.DurationVar(&c.limits.WriteTimeout, "write-timeout", 30*time.Second, "close a connection whose client takes no output for this long")
 	fs.StringVar(&c.proxyFrom, "proxy-protocol-from", "", "comma-separated addresses or CIDR ranges of TCP load balancers that send PROXY protocol headers (connections from there must carry one)")

@@ -290,6 +290,12 @@ func (c *cli) migrateCmd() *cobra.Command {
 // openStore opens Postgres when a URL is given, else SQLite in the data dir.
 func openStore(ctx context.Context, c config, log *slog.Logger) (data.Store, error) {
 	opt := data.Options{Limits: data.DefaultLimits(), MaxConns: int32(c.dbMaxConns), Logger: log}
+	if c.commentsPerKey > 0 {
+		opt.Limits.CommentPerKey = data.RateLimit{Count: c.commentsPerKey, Window: time.Minute}
+	}
+	if c.commentsPerIP > 0 {
+		opt.Limits.CommentPerIP = data.RateLimit{Count: c.commentsPerIP, Window: time.Minute}
+	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if c.databaseURL != "" {

@@ -25,6 +25,9 @@ func (c *cli) serveCmd() *cobra.Command {
 		if cfg.resetEvery < 0 || cfg.retain < 0 {
 			return c.usageError(cmd, "--reset-every and --retain cannot be negative")
 		}
+		if cfg.commentsPerKey < 1 || cfg.commentsPerIP < 1 {
+			return c.usageError(cmd, "--comments-per-key and --comments-per-ip must be at least 1")
+		}
 		return c.serve(cmd.Context(), cfg)
 	}
 	return cmd

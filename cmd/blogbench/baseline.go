@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
@@ -17,30 +19,92 @@ import (
 // baselineText is the one line the baseline server prints.
 const baselineText = "blogbench baseline"
 
+// broadcastCommand is what a writer runs on the baseline server, with a
+// line on stdin, in place of the blog's comment command.
+const broadcastCommand = "broadcast"
+
 // baselineServer is a bare wish server: any key, one line a session, and
 // the session kept open until the client closes it. It is what every
-// figure of the blog is compared with.
+// figure of the blog is compared with. Its broadcast command writes one
+// line to every open session: the cheapest fan-out over SSH, which the
+// blog's comment fan-out is compared with.
 type baselineServer struct {
 	srv *ssh.Server
 	ln  net.Listener
+	bc  broadcaster
+}
+
+// broadcaster wakes every waiting session at once by closing a channel; a
+// session then writes the latest line from its own goroutine, as the
+// blog's sessions each paint from their own.
+type broadcaster struct {
+	mu   sync.Mutex
+	line string
+	next chan struct{}
+}
+
+// wait returns the channel closed by the next broadcast.
+func (b *broadcaster) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == nil {
+		b.next = make(chan struct{})
+	}
+	return b.next
+}
+
+func (b *broadcaster) latest() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.line
+}
+
+func (b *broadcaster) send(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.line = line
+	if b.next != nil {
+		close(b.next)
+		b.next = nil
+	}
+}
+
+// handle is one baseline session: a broadcast, or a reader kept open.
+func (b *baselineServer) handle(s ssh.Session) {
+	if cmd := s.Command(); len(cmd) == 1 && cmd[0] == broadcastCommand {
+		line, err := io.ReadAll(io.LimitReader(s, 256))
+		if err != nil {
+			_ = s.Exit(1)
+			return
+		}
+		b.bc.send(strings.TrimSpace(string(line)))
+		_ = s.Exit(0)
+		return
+	}
+	fmt.Fprintf(s, "%s: hello %s\r\n", baselineText, s.User())
+	// Nothing reads the session's input: the client sends none, and the
+	// channel's window bounds what it could.
+	for {
+		next := b.bc.wait()
+		select {
+		case <-s.Context().Done():
+			return
+		case <-next:
+			fmt.Fprintf(s, "%s\r\n", b.bc.latest())
+		}
+	}
 }
 
 func newBaseline(addr, keyDir string) (*baselineServer, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
+	b := &baselineServer{}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(filepath.Join(keyDir, "baseline_ed25519")),
 		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
 		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
-		wish.WithMiddleware(func(ssh.Handler) ssh.Handler {
-			return func(s ssh.Session) {
-				fmt.Fprintf(s, "%s: hello %s\r\n", baselineText, s.User())
-				// Keep reading, as a program would, until the client goes.
-				_, _ = io.Copy(io.Discard, s)
-				<-s.Context().Done()
-			}
-		}),
+		wish.WithMiddleware(func(ssh.Handler) ssh.Handler { return b.handle }),
 	)
 	if err != nil {
 		return nil, err
@@ -49,7 +113,8 @@ func newBaseline(addr, keyDir string) (*baselineServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &baselineServer{srv: srv, ln: ln}, nil
+	b.srv, b.ln = srv, ln
+	return b, nil
 }
 
 func (b *baselineServer) addr() string { return b.ln.Addr().String() }

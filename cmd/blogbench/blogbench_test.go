@@ -82,7 +82,8 @@ func TestRunAgainstBlogAndBaseline(t *testing.T) {
 	c := Config{
 		Label: "blog", Addr: blogAddr, Sessions: 8, Concurrency: 4, Width: 100, Height: 40,
 		Command: "read " + goPost, ReadyText: "min read", Keys: 4,
-		Writers: 1, Comments: 1, Slug: goPost, WatchKeys: "G", WatchText: "Check back later",
+		Writers: 2, Comments: 1, Slug: goPost, WatchKeys: "G", WatchText: "Check back later",
+		Burst: 6, BurstWithin: 300 * time.Millisecond, Screens: 3,
 		Idle: 300 * time.Millisecond, PID: os.Getpid(), Wait: 10 * time.Second,
 	}
 	if testing.Verbose() {
@@ -106,8 +107,15 @@ func TestRunAgainstBlogAndBaseline(t *testing.T) {
 			t.Errorf("%s: idle not measured: %+v", r.Label, r)
 		}
 	}
-	if blog.Watchers != 8 || blog.Comments != 1 || blog.FanOut.N != 8 {
+	if blog.Watchers != 8 || blog.Comments != 2 || blog.FanOut.N != 16 {
 		t.Errorf("fan-out: %d watchers, %d comments, %d deliveries", blog.Watchers, blog.Comments, blog.FanOut.N)
+	}
+	// The baseline's writers broadcast a line to every session instead.
+	if baseline.Watchers != 8 || baseline.Comments != 2 || baseline.FanOut.N != 16 || baseline.Burst != nil {
+		t.Errorf("broadcast: %d watchers, %d lines, %d deliveries, burst %v", baseline.Watchers, baseline.Comments, baseline.FanOut.N, baseline.Burst)
+	}
+	if b := blog.Burst; b == nil || b.Comments != 6 || b.LastShown != 8 || b.Screens != 3 || b.Same != 3 || b.PerComment.N == 0 {
+		t.Errorf("burst: %+v", b)
 	}
 	if blog.Keypress.N < 4 {
 		t.Errorf("keypress: %d timed", blog.Keypress.N)
@@ -128,6 +136,25 @@ func TestTextScanner(t *testing.T) {
 	}
 	if got := string(reply); got != answerBackground+answerDA1 {
 		t.Errorf("reply %q", got)
+	}
+}
+
+func TestTokenLog(t *testing.T) {
+	l := tokenLog{prefix: []byte("bz"), seen: map[string]time.Time{}}
+	now := time.Now()
+	// One token split across three reads, one whole, one cut short by a
+	// line break, and the same token again later.
+	for i, chunk := range []string{"xx b", "z0123", "456789ab yy bz00000000000f.", "bz1234\n5678abcd bz0123456789ab"} {
+		l.feed([]byte(chunk), now.Add(time.Duration(i)*time.Second))
+	}
+	if len(l.seen) != 2 {
+		t.Errorf("seen %v", l.seen)
+	}
+	if at := l.seen["bz0123456789ab"]; !at.Equal(now.Add(2 * time.Second)) {
+		t.Errorf("the split token was first seen at %v, want the third read", at)
+	}
+	if _, ok := l.seen["bz00000000000f"]; !ok {
+		t.Errorf("the whole token is missing: %v", l.seen)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"blog/internal/termclient"
 
+	"github.com/charmbracelet/x/vt"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -27,6 +28,11 @@ type session struct {
 	mu    sync.Mutex
 	scan  textScanner
 	waits []*waiter
+	// tokens, when not nil, records when each burst token first showed.
+	tokens *tokenLog
+	// screen, when not nil, emulates the whole screen (for the burst's
+	// convergence check on a sample of sessions).
+	screen *vt.Emulator
 }
 
 // waiter fires once, when its text has arrived after it was registered
@@ -39,12 +45,16 @@ type waiter struct {
 
 // dialSession connects, asks for a PTY of w x h and starts the shell, or
 // command when set; ready is registered before anything can arrive.
-func dialSession(addr string, signer ssh.Signer, w, h int, command, ready string, timeout time.Duration) (*session, *waiter, error) {
+// With emulate, the session also draws the whole screen from the start.
+func dialSession(addr string, signer ssh.Signer, w, h int, command, ready string, timeout time.Duration, emulate bool) (*session, *waiter, error) {
 	client, err := ssh.Dial("tcp", addr, termclient.ClientConfig("reader", signer, nil, timeout))
 	if err != nil {
 		return nil, nil, err
 	}
 	s := &session{client: client, done: make(chan struct{})}
+	if emulate {
+		s.emulate(w, h)
+	}
 	first := s.add(ready) // before any output can arrive
 	if err := s.start(w, h, command); err != nil {
 		client.Close()
@@ -103,6 +113,12 @@ func (s *session) read(r io.Reader) {
 			s.mu.Lock()
 			text, reply = s.scan.feed(buf[:n], text[:0], reply[:0])
 			s.waits = notify(s.waits, text, now)
+			if s.tokens != nil {
+				s.tokens.feed(text, now)
+			}
+			if s.screen != nil {
+				_, _ = s.screen.Write(buf[:n])
+			}
 			s.mu.Unlock()
 			if len(reply) > 0 {
 				_, _ = s.stdin.Write(reply)
@@ -185,4 +201,102 @@ func (s *session) close() {
 	_ = s.stdin.Close()
 	_ = s.ssh.Close()
 	_ = s.client.Close()
+}
+
+// emulate starts drawing the session's screen. The
+// text scanner answers the terminal's queries, so the emulator's own
+// answers are read and dropped.
+func (s *session) emulate(w, h int) {
+	e := vt.NewEmulator(w, h)
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			if _, err := e.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	s.screen = e
+}
+
+func (s *session) emulated() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.screen != nil
+}
+
+// screenText is the emulated screen's text ("" when not emulated).
+func (s *session) screenText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.screen == nil {
+		return ""
+	}
+	return s.screen.String()
+}
+
+// trackTokens starts recording the burst tokens (prefix followed by
+// tokenHex hex digits) this session shows.
+func (s *session) trackTokens(prefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = &tokenLog{prefix: []byte(prefix), seen: map[string]time.Time{}}
+}
+
+// tokenTimes is a copy of when each token first showed.
+func (s *session) tokenTimes() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens == nil {
+		return nil
+	}
+	out := make(map[string]time.Time, len(s.tokens.seen))
+	for k, v := range s.tokens.seen {
+		out[k] = v
+	}
+	return out
+}
+
+// tokenHex is how many hex digits follow a token's prefix.
+const tokenHex = 12
+
+// tokenLog finds tokens in a session's text as it arrives, including one
+// split between two reads.
+type tokenLog struct {
+	prefix []byte
+	tail   []byte // the end of the last text, in case a token starts there
+	seen   map[string]time.Time
+}
+
+func (t *tokenLog) feed(text []byte, now time.Time) {
+	buf := append(t.tail, text...)
+	n := len(t.prefix) + tokenHex
+	for i := 0; ; {
+		j := bytes.Index(buf[i:], t.prefix)
+		if j < 0 {
+			break
+		}
+		at := i + j
+		if at+n > len(buf) {
+			break // maybe split: kept in the tail
+		}
+		tok := buf[at : at+n]
+		if isHex(tok[len(t.prefix):]) {
+			if _, ok := t.seen[string(tok)]; !ok {
+				t.seen[string(tok)] = now
+			}
+		}
+		i = at + 1
+	}
+	keep := min(len(buf), n-1)
+	t.tail = append(t.tail[:0], buf[len(buf)-keep:]...)
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -162,9 +162,10 @@ func measure(ctx context.Context, name string, args []string, logPath string, pp
 }
 
 // baselineRun is the blog's run as the baseline can take it: the same
-// sessions and idle time; nothing to press and no comments.
+// sessions, idle time and writers, who broadcast a line to every session
+// instead of commenting; nothing to press and no burst.
 func baselineRun(c Config) Config {
 	c.Label, c.Command, c.ReadyText = "baseline", "", baselineText
-	c.Keys, c.Writers, c.WatchKeys = 0, 0, ""
+	c.Keys, c.WatchKeys, c.PostCommand, c.Burst = 0, "", broadcastCommand, 0
 	return c
 }

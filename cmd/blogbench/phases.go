@@ -92,6 +92,8 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 		return
 	}
 	r.Watchers = len(watchers)
+	cpu := startCPU(c.serverPIDs())
+	defer func() { r.FanOutCPU = cpu.stop() }()
 	var each, other, all, post []time.Duration
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		token := fmt.Sprintf("bb%012x", rand.Uint64()>>16)
@@ -100,7 +102,7 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 			ws[j] = s.expect(token)
 		}
 		t0 := time.Now()
-		_, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], "comment "+c.Slug+" --name blogbench", strings.NewReader(token))
+		_, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(token))
 		post = append(post, time.Since(t0))
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
@@ -128,7 +130,8 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 			last = max(last, at.Sub(t0))
 		}
 		all = append(all, last)
-		time.Sleep(300 * time.Millisecond) // let the redraws settle
+		// Let the redraws settle: the next comment is timed alone.
+		time.Sleep(300 * time.Millisecond)
 	}
 	r.FanOut, r.FanOutAll, r.Post, r.FanOutOther = distOf(each), distOf(all), distOf(post), distOf(other)
 	fmt.Fprintf(c.Progress, "%s: fan-out of %d comments to %d watchers: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
@@ -144,8 +147,8 @@ func idle(ctx context.Context, c Config, open int, before procSample, prof *prof
 		return err
 	}
 	var a procSample
-	if c.PID > 0 {
-		if a, err = sampleProc(c.PID); err != nil {
+	if len(c.serverPIDs()) > 0 {
+		if a, err = sampleProcs(c.serverPIDs()); err != nil {
 			return err
 		}
 	}
@@ -162,8 +165,8 @@ func idle(ctx context.Context, c Config, open int, before procSample, prof *prof
 	}
 	r.IdleSeconds = self1.at.Sub(self0.at).Seconds()
 	r.ClientCPU = cpuPercent(self0, self1)
-	if c.PID > 0 {
-		b, err := sampleProc(c.PID)
+	if len(c.serverPIDs()) > 0 {
+		b, err := sampleProcs(c.serverPIDs())
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,25 @@ func sampleProc(pid int) (procSample, error) {
 	return s, nil
 }
 
+// sampleProcs adds up the samples of several processes (the replicas of
+// one run).
+func sampleProcs(pids []int) (procSample, error) {
+	var sum procSample
+	for i, pid := range pids {
+		s, err := sampleProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		if i == 0 {
+			sum.at = s.at
+		}
+		sum.ticks += s.ticks
+		sum.rss += s.rss
+		sum.hwm += s.hwm
+	}
+	return sum, nil
+}
+
 // cpuPercent is the CPU used between a and b in % of one core.
 func cpuPercent(a, b procSample) float64 {
 	secs := b.at.Sub(a.at).Seconds()
@@ -72,4 +91,41 @@ func cpuPercent(a, b procSample) float64 {
 		return 0
 	}
 	return float64(b.ticks-a.ticks) / clockTicks / secs * 100
+}
+
+// cpuSplit is the CPU a phase cost the server and this client, in seconds.
+type cpuSplit struct {
+	Server float64 `json:"server_seconds"`
+	Client float64 `json:"client_seconds"`
+	Wall   float64 `json:"wall_seconds"`
+}
+
+// cpuMeter measures a phase's cpuSplit.
+type cpuMeter struct {
+	pids         []int
+	server, self procSample
+}
+
+func startCPU(pids []int) *cpuMeter {
+	m := &cpuMeter{pids: pids}
+	if len(pids) > 0 {
+		m.server, _ = sampleProcs(pids)
+	}
+	m.self, _ = sampleProc(0)
+	return m
+}
+
+func (m *cpuMeter) stop() cpuSplit {
+	var c cpuSplit
+	self, err := sampleProc(0)
+	if err == nil {
+		c.Client = float64(self.ticks-m.self.ticks) / clockTicks
+		c.Wall = self.at.Sub(m.self.at).Seconds()
+	}
+	if len(m.pids) > 0 {
+		if s, err := sampleProcs(m.pids); err == nil {
+			c.Server = float64(s.ticks-m.server.ticks) / clockTicks
+		}
+	}
+	return c
 }

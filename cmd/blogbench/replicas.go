@@ -25,27 +25,37 @@ import (
 // the first; it reports fan-out to the watchers on each side and the most
 // database connections each replica held.
 func replicasMain(ctx context.Context, args []string) error {
-	fs := newFlags("replicas", "blogbench replicas --blog PATH [flags]: two replicas on one Postgres database.")
-	blog := fs.String("blog", "", "blog binary to start twice (required)")
-	blogArgs := fs.String("blog-args", "", "more flags for both replicas, space-separated")
-	pgURL := fs.String("pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "a loopback Postgres where a temporary database may be created")
-	seedN := fs.Int("seed", 50, "comments on the post before the replicas start")
+	fs := newFlags("replicas", "blogbench replicas --blog PATH [flags]: blog replicas on one Postgres database.")
+	var rc replicaConfig
+	fs.StringVar(&rc.blog, "blog", "", "blog binary to start on each replica (required)")
+	blogArgs := fs.String("blog-args", "", "more flags for every replica, space-separated")
+	fs.StringVar(&rc.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "a loopback Postgres where a temporary database may be created")
+	fs.IntVar(&rc.seed, "seed", 50, "comments on the post before the replicas start")
+	fs.IntVar(&rc.replicas, "replicas", 2, "replicas to start, sharing the sessions")
+	rounds := fs.Int("rounds", 1, "rounds, each on a fresh database; the table takes medians")
 	timeout := fs.Duration("timeout", 15*time.Minute, "stop everything after this long")
-	var c Config
+	asJSON := fs.Bool("json", false, "print JSON instead of tables")
+	c := &rc.run
 	fs.IntVar(&c.Sessions, "n", 100, "sessions to open, split between the replicas")
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "sessions opened at a time")
 	fs.IntVar(&c.Writers, "writers", 5, "writers posting comments through the first replica")
 	fs.IntVar(&c.Comments, "comments", 2, "comments each writer posts")
 	fs.IntVar(&c.Keys, "keys", 20, "keypresses to time")
+	fs.IntVar(&c.Burst, "burst", 0, "after the fan-out, post this many comments at once (0: none)")
+	fs.DurationVar(&c.BurstWithin, "burst-within", 10*time.Second, "spread the burst's comments evenly over this long")
+	fs.IntVar(&c.Screens, "screens", 20, "watchers that emulate the whole screen during the burst")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long to hold the sessions idle")
 	fs.DurationVar(&c.Wait, "wait", 30*time.Second, "longest wait for one thing to show")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *blog == "" {
+	if rc.blog == "" {
 		return fmt.Errorf("replicas: --blog is required")
 	}
-	admin, err := url.Parse(*pgURL)
+	if rc.replicas < 1 || rc.replicas > 26 {
+		return fmt.Errorf("replicas: --replicas must be 1 to 26")
+	}
+	admin, err := url.Parse(rc.pgURL)
 	if err != nil {
 		return fmt.Errorf("--pg-url: %w", err)
 	}
@@ -54,42 +64,70 @@ func replicasMain(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	rc.blogArgs = strings.Fields(*blogArgs)
+	c.Progress = os.Stderr
+	c.Width, c.Height, c.Slug, c.Command, c.ReadyText = 100, 40, goPost, "read "+goPost, "min read"
+	c.WatchKeys, c.WatchText = "G", "Check back later"
+	var reports []*Report
+	for i := 1; i <= max(*rounds, 1); i++ {
+		r, err := replicaRound(ctx, rc, fmt.Sprintf("replicas%d-%d", rc.replicas, i))
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	if *asJSON {
+		return writeJSON(os.Stdout, reports)
+	}
+	for _, r := range reports {
+		r.print(os.Stdout)
+	}
+	return nil
+}
 
-	dbURL, drop, err := tempDatabase(ctx, *pgURL)
+// replicaConfig is one `blogbench replicas` command.
+type replicaConfig struct {
+	blog     string
+	blogArgs []string
+	pgURL    string
+	seed     int
+	replicas int
+	run      Config
+}
+
+// replicaRound starts the replicas on a fresh database and runs the load
+// against them.
+func replicaRound(ctx context.Context, rc replicaConfig, label string) (*Report, error) {
+	dbURL, drop, err := tempDatabase(ctx, rc.pgURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer drop()
-	if err := seedPostgres(ctx, dbURL, goPost, *seedN); err != nil {
-		return err
+	if err := seedPostgres(ctx, dbURL, goPost, rc.seed); err != nil {
+		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "blogbench-replicas-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-
+	c := rc.run
 	var addrs []string
-	for _, name := range []string{"blog-a", "blog-b"} {
+	for i := range rc.replicas {
+		name := "blog-" + string(rune('a'+i))
 		u := withAppName(dbURL, name)
 		args := append([]string{"serve", "--database-url", u, "--data-dir", filepath.Join(tmp, name),
-			"--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--web-addr", ""}, strings.Fields(*blogArgs)...)
-		ch, err := startChild(*blog, args, filepath.Join(tmp, name+".log"), false)
+			"--ssh-addr", "127.0.0.1:0", "--http-addr", "", "--web-addr", ""}, rc.blogArgs...)
+		ch, err := startChild(rc.blog, args, filepath.Join(tmp, name+".log"), false)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		defer ch.stop()
 		addrs = append(addrs, ch.addr)
+		c.PIDs = append(c.PIDs, ch.cmd.Process.Pid)
 	}
-	c.Label, c.Addr, c.PGURL, c.Progress = "replicas", strings.Join(addrs, ","), dbURL, os.Stderr
-	c.Width, c.Height, c.Slug, c.Command, c.ReadyText = 100, 40, goPost, "read "+goPost, "min read"
-	c.WatchKeys, c.WatchText = "G", "Check back later"
-	r, err := Run(ctx, c)
-	if err != nil {
-		return err
-	}
-	r.print(os.Stdout)
-	return nil
+	c.Label, c.Addr, c.PGURL = label, strings.Join(addrs, ","), dbURL
+	return Run(ctx, c)
 }
 
 // tempDatabase creates an empty database next to admin's and returns its

@@ -30,18 +30,45 @@ type Config struct {
 	Writers       int
 	Comments      int    // per writer
 	Slug          string // the post comments go to
-	WatchKeys     string // pressed by every session before comments are posted
-	WatchText     string // awaited after WatchKeys
-	Idle          time.Duration
-	PID           int           // the server's, for CPU and memory
-	Wait          time.Duration // longest wait for one thing to show
-	Pprof         string        // base URL of the server's net/http/pprof
-	ProfileDir    string
-	OpenProfile   time.Duration // CPU profile length from the first open
+	// PostCommand is what a writer runs with a token on stdin (default:
+	// the blog's comment command on Slug).
+	PostCommand string
+	// Burst comments are posted within BurstWithin after the fan-out,
+	// evenly spaced and concurrently, to a post everyone watches; Screens
+	// of the watchers emulate the whole screen to check that all end
+	// alike.
+	Burst       int
+	BurstWithin time.Duration
+	Screens     int
+	WatchKeys   string // pressed by every session before comments are posted
+	WatchText   string // awaited after WatchKeys
+	Idle        time.Duration
+	PID         int           // the server's, for CPU and memory
+	PIDs        []int         // more servers' (the other replicas), added up with PID
+	Wait        time.Duration // longest wait for one thing to show
+	Pprof       string        // base URL of the server's net/http/pprof
+	ProfileDir  string
+	OpenProfile time.Duration // CPU profile length from the first open
 	// PGURL, when set, is the database the servers share: the run counts
 	// their connections (pg_stat_activity, by application_name).
 	PGURL    string
 	Progress io.Writer
+}
+
+// serverPIDs are the processes whose CPU and memory the run measures.
+func (c Config) serverPIDs() []int {
+	var pids []int
+	if c.PID > 0 {
+		pids = append(pids, c.PID)
+	}
+	return append(pids, c.PIDs...)
+}
+
+func (c Config) postCommand() string {
+	if c.PostCommand != "" {
+		return c.PostCommand
+	}
+	return "comment " + c.Slug + " --name blogbench"
 }
 
 // addrs are the replicas' addresses.
@@ -61,8 +88,13 @@ type Report struct {
 	FanOut      Dist    `json:"fanout"`     // every watcher, every comment
 	FanOutAll   Dist    `json:"fanout_all"` // per comment: until the last watcher had it
 	// FanOutOther is FanOut for watchers on other replicas than the writer's.
-	FanOutOther Dist     `json:"fanout_other_replicas"`
-	Post        Dist     `json:"post"` // the writer's comment command
+	FanOutOther Dist `json:"fanout_other_replicas"`
+	Post        Dist `json:"post"` // the writer's comment command
+	// OpenCPU and FanOutCPU are the CPU the server and this client
+	// spent opening the sessions and on the fan-out's comments.
+	OpenCPU     cpuSplit `json:"open_cpu"`
+	FanOutCPU   cpuSplit `json:"fanout_cpu"`
+	Burst       *Burst   `json:"burst,omitempty"`
 	RSSBefore   int64    `json:"rss_before_bytes"`
 	RSSOpen     int64    `json:"rss_open_bytes"`  // all open, before any comment
 	RSSAfter    int64    `json:"rss_after_bytes"` // at the end of the idle time
@@ -108,9 +140,9 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	r := &Report{Label: c.Label, Sessions: c.Sessions}
 	var errs errorLog
 	var before procSample
-	if c.PID > 0 {
+	if len(c.serverPIDs()) > 0 {
 		var err error
-		if before, err = sampleProc(c.PID); err != nil {
+		if before, err = sampleProcs(c.serverPIDs()); err != nil {
 			return nil, err
 		}
 		r.RSSBefore = before.rss
@@ -124,7 +156,9 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	}
 	prof := newProfiler(c, r)
 	prof.cpu(ctx, "open", c.OpenProfile)
+	cpu := startCPU(c.serverPIDs())
 	sessions := openAll(ctx, c, signers[:c.Sessions], r, &errs)
+	r.OpenCPU = cpu.stop()
 	defer closeAll(sessions)
 	prof.wait()
 
@@ -133,9 +167,9 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if atBottom {
 		watchers = watch(ctx, c, sessions, &errs)
 	}
-	if c.PID > 0 {
+	if len(c.serverPIDs()) > 0 {
 		// Everything open and drawn, nothing posted yet.
-		if s, err := sampleProc(c.PID); err == nil {
+		if s, err := sampleProcs(c.serverPIDs()); err == nil {
 			r.RSSOpen = s.rss
 		}
 	}
@@ -150,6 +184,10 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	fanOut(ctx, c, watchers, signers[c.Sessions:], r, &errs)
 	pg.sample(ctx)
 	prof.wait()
+	if c.Burst > 0 {
+		burst(ctx, c, watchers, signers[c.Sessions:], r, &errs)
+		pg.sample(ctx)
+	}
 	if err := idle(ctx, c, len(sessions), before, prof, r); err != nil {
 		return nil, err
 	}
@@ -186,7 +224,7 @@ func openAll(ctx context.Context, c Config, signers []ssh.Signer, r *Report, err
 	addrs := c.addrs()
 	parallel(ctx, c.Sessions, c.Concurrency, func(i int) {
 		t0 := time.Now()
-		s, first, err := dialSession(addrs[i%len(addrs)], signers[i], c.Width, c.Height, c.Command, c.ReadyText, c.Wait)
+		s, first, err := dialSession(addrs[i%len(addrs)], signers[i], c.Width, c.Height, c.Command, c.ReadyText, c.Wait, c.Burst > 0 && i < c.Screens)
 		if err != nil {
 			errs.add("open", err)
 			return
