@@ -82,7 +82,10 @@ const maxMailbox = 64
 // mailbox holds the messages on their way to one program. Send blocks until
 // the program takes a message, so a mailbox with messages has one goroutine
 // delivering them, which exits once the mailbox is empty: an idle session
-// has none, and a stuck one has one, however many events come. When a
+// has none, and a stuck one has one, however many events come. The events
+// that queue while the program is busy are handed over as one message, so
+// a session that cannot keep up with a burst draws fewer frames, each with
+// every comment so far, instead of falling further behind. When a
 // program falls maxMailbox events behind, its queued events are replaced by
 // one Resync, which makes it reload everything (as the store's feed does
 // for the hub). A stuck session is closed by the write deadline in the
@@ -125,12 +128,45 @@ func (mb *mailbox) deliver() {
 			mb.mu.Unlock()
 			return
 		}
-		msg := mb.queue[0]
-		mb.queue[0] = nil
-		mb.queue = mb.queue[1:]
+		// Take everything queued: events that piled up while the program
+		// was busy go over together and are drawn in one frame.
+		msgs := mb.queue
+		mb.queue = nil
 		mb.mu.Unlock()
-		mb.p.Send(msg) // returns at once once the program has ended
+		for _, msg := range coalesce(msgs) {
+			mb.p.Send(msg) // returns at once once the program has ended
+		}
 	}
+}
+
+// coalesce turns each run of events in msgs into one ui.EventsMsg, keeping
+// the order of everything.
+func coalesce(msgs []tea.Msg) []tea.Msg {
+	if len(msgs) == 1 {
+		return msgs
+	}
+	out := msgs[:0]
+	var run ui.EventsMsg
+	flush := func() {
+		switch len(run) {
+		case 0:
+		case 1:
+			out = append(out, ui.EventMsg(run[0]))
+		default:
+			out = append(out, run)
+		}
+		run = nil
+	}
+	for _, msg := range msgs {
+		if ev, ok := msg.(ui.EventMsg); ok {
+			run = append(run, data.Event(ev))
+			continue
+		}
+		flush()
+		out = append(out, msg)
+	}
+	flush()
+	return out
 }
 
 // run consumes the store's events until ctx ends.

@@ -111,6 +111,11 @@ type Session struct {
 // EventMsg carries a live change from the server's hub to a session.
 type EventMsg data.Event
 
+// EventsMsg carries several live changes at once, in order, to a session
+// that fell behind: they are applied together and drawn in one frame, so
+// a burst of comments costs a slow session one frame, not one per comment.
+type EventsMsg []data.Event
+
 type screen int
 
 const (
@@ -233,6 +238,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case EventMsg:
 		return m, m.handleEvent(data.Event(msg))
+	case EventsMsg:
+		cmds := make([]tea.Cmd, 0, len(msg))
+		for _, ev := range msg {
+			cmds = append(cmds, m.handleEvent(ev))
+		}
+		return m, tea.Batch(cmds...)
 	case commentsMsg:
 		if m.reader != nil {
 			return m, m.reader.loaded(m, msg)

@@ -274,3 +274,34 @@ func TestReplyDraftsAreBounded(t *testing.T) {
 		t.Fatalf("keyless r: composer %v, status %q", k.composer != nil, k.status)
 	}
 }
+
+// Comments that arrive together (a session that fell behind in a burst)
+// draw exactly as the same comments arriving one by one.
+func TestEventsTogetherDrawAsOneByOne(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	parent := postAs(t, st, adaKey, "ada", "first-comment", 0)
+	one := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: bobKey})
+	drain(one, one.Init())
+	together := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: bobKey})
+	drain(together, together.Init())
+	press(one, "G")
+	press(together, "G")
+	var evs EventsMsg
+	for i, body := range []string{"burst-one", "burst-two", "burst-reply", "burst-four"} {
+		to := int64(0)
+		if i == 2 {
+			to = parent.ID
+		}
+		c := postAs(t, st, bobKey, "bob", body, to)
+		ev := data.Event{Kind: data.CommentAdded, Comment: c}
+		drain(one, func() tea.Msg { return EventMsg(ev) })
+		evs = append(evs, ev)
+	}
+	drain(together, func() tea.Msg { return evs })
+	if a, b := one.View(), together.View(); a != b {
+		t.Fatalf("one by one:\n%s\n\ntogether:\n%s", a, b)
+	}
+	if !strings.Contains(threadText(together), "burst-four") || !strings.Contains(threadText(together), "burst-reply") {
+		t.Fatalf("the burst is not drawn:\n%s", threadText(together))
+	}
+}
