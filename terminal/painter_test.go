@@ -1,6 +1,10 @@
 package terminal
 
 import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,6 +133,87 @@ func TestPainterScreenShowsTheFrame(t *testing.T) {
 			if got := strings.TrimRight(term.String(), "\n"); got != want {
 				t.Errorf("frames %q, after frame %d: the screen shows %q, want %q", frames, i, got, want)
 			}
+		}
+	}
+}
+
+// Frames whose lines moved up or down (a thread scrolled, a comment added
+// at the end) are painted by scrolling the terminal; whatever the moves and
+// edits, the screen then shows exactly the frame.
+func TestPainterScrollsAndTheScreenShowsTheFrame(t *testing.T) {
+	const width, height = 30, 12
+	rng := rand.New(rand.NewPCG(1, 2))
+	line := func() string {
+		if rng.IntN(8) == 0 {
+			return "" // blank lines, as between comments
+		}
+		return fmt.Sprintf("\x1b[1mline\x1b[m %d", rng.IntN(1000))
+	}
+	for round := range 200 {
+		term := vt.NewEmulator(width, height)
+		go drainReplies(term)
+		var out writes
+		p := NewPainter(nil, io.MultiWriter(term, &out), width, height, nil)
+		lines := make([]string, height)
+		for i := range lines {
+			lines[i] = line()
+		}
+		for step := range 12 {
+			// Move a block of rows up or down by a few, as a thread
+			// scrolls, then change a few lines, as a new comment or the
+			// status line does; sometimes the frame gets shorter.
+			top, bottom := rng.IntN(height/2), height/2+rng.IntN(height/2)
+			shift := rng.IntN(5) - 2
+			moved := slices.Clone(lines)
+			for i := top; i < bottom; i++ {
+				if j := i + shift; j >= top && j < bottom {
+					moved[i] = lines[j]
+				} else {
+					moved[i] = line()
+				}
+			}
+			for range rng.IntN(3) {
+				moved[rng.IntN(height)] = line()
+			}
+			lines = moved
+			frame := lines
+			if rng.IntN(10) == 0 {
+				frame = lines[:height-1-rng.IntN(3)]
+			}
+			p.paint(strings.Join(frame, "\n"))
+			want := ansi.Strip(strings.Join(frame, "\n"))
+			if got := strings.TrimRight(term.String(), "\n"); got != strings.TrimRight(want, "\n") {
+				t.Fatalf("round %d, step %d (rows %d-%d moved %d): the screen shows\n%s\nwant\n%s", round, step, top, bottom, shift, got, want)
+			}
+		}
+	}
+}
+
+// A new comment at the end of a thread moves the lines above it up: the
+// painter scrolls them and writes only the new lines.
+func TestPainterScrollWritesOnlyTheNewLines(t *testing.T) {
+	const width, height = 100, 40
+	var lines []string
+	for i := range 60 {
+		lines = append(lines, fmt.Sprintf("comment line %02d %s", i, strings.Repeat("text ", 15)))
+	}
+	var out writes
+	p := NewPainter(nil, &out, width, height, nil)
+	p.paint(strings.Join(lines[:height], "\n"))
+	full := out.all.Len()
+	out.all.Reset()
+	p.paint(strings.Join(lines[3:height+3], "\n"))
+	want := ansi.ResetStyle + ansi.SetTopBottomMargins(1, height) + ansi.ScrollUp(3) + resetMargins
+	if got := out.all.String(); !strings.HasPrefix(got, want) || out.all.Len() > full/8 {
+		t.Errorf("moved up by 3: wrote %d bytes (the first frame %d), %q", out.all.Len(), full, got)
+	}
+}
+
+func drainReplies(term *vt.Emulator) {
+	buf := make([]byte, 64)
+	for {
+		if _, err := term.Read(buf); err != nil {
+			return
 		}
 	}
 }
