@@ -15,14 +15,14 @@ func TestSplitCacheBudget(t *testing.T) {
 	def := server.SplitCacheBudget(server.DefaultCacheMiB << 20)
 	want := server.CacheBudgets{
 		Render:   render.DefaultBudget,
-		Drawings: ui.CacheBudgets{Blocks: ui.DefaultBlocksBudget, Drawings: ui.DefaultDrawingsBudget, Frames: ui.DefaultFramesBudget},
+		Drawings: ui.CacheBudgets{Blocks: ui.DefaultBlocksBudget, Drawings: ui.DefaultDrawingsBudget, Frames: ui.DefaultFramesBudget, Views: ui.DefaultViewsBudget},
 		Comments: threads.DefaultBudget,
 	}
 	if def != want {
 		t.Errorf("default total split as %+v, want %+v", def, want)
 	}
 	sum := func(b server.CacheBudgets) int64 {
-		return b.Render + b.Drawings.Blocks + b.Drawings.Drawings + b.Drawings.Frames + b.Comments
+		return b.Render + b.Drawings.Blocks + b.Drawings.Drawings + b.Drawings.Frames + b.Drawings.Views + b.Comments
 	}
 	for _, total := range []int64{16 << 20, 1 << 30} {
 		got := sum(server.SplitCacheBudget(total))
@@ -30,7 +30,7 @@ func TestSplitCacheBudget(t *testing.T) {
 			t.Errorf("a total of %d split into parts adding up to %d", total, got)
 		}
 	}
-	if b := server.SplitCacheBudget(0); b.Render <= 0 || b.Drawings.Frames <= 0 || b.Comments <= 0 {
+	if b := server.SplitCacheBudget(0); b.Render <= 0 || b.Drawings.Frames <= 0 || b.Drawings.Views <= 0 || b.Comments <= 0 {
 		t.Errorf("a zero total left a cache without a budget: %+v", b)
 	}
 }

@@ -12,8 +12,9 @@ import (
 // widths: older drawings are dropped and drawn again when asked for.
 const (
 	DefaultBlocksBudget   = 32 << 20
-	DefaultDrawingsBudget = 32 << 20
+	DefaultDrawingsBudget = 28 << 20
 	DefaultFramesBudget   = 4 << 20
+	DefaultViewsBudget    = 4 << 20
 )
 
 // CacheBudgets are the byte budgets of a server's drawing caches; zero
@@ -25,6 +26,9 @@ type CacheBudgets struct {
 	Drawings int64
 	// Frames holds the lines around a thread (heading, state, footer).
 	Frames int64
+	// Views holds whole threads as readers see them, shared by readers
+	// who see the same.
+	Views int64
 }
 
 // Caches are the drawings shared by every session of a server, so that a
@@ -33,6 +37,7 @@ type Caches struct {
 	blocks   *lru.Cache[blockKey, []string]
 	drawings *lru.Cache[uint64, *drawing]
 	frames   *lru.Cache[frameKey, threadFrame]
+	views    *lru.Cache[viewKey, *threadView]
 }
 
 // CacheSize is one cache's current size, for metrics.
@@ -62,6 +67,10 @@ func NewCaches(b CacheBudgets) *Caches {
 		frames: lru.New(or(b.Frames, DefaultFramesBudget), func(k frameKey, f threadFrame) int64 {
 			return int64(len(k.state)) + 64 + lru.StringsBytes(f.head) + lru.StringsBytes(f.tail)
 		}),
+		// A view's lines are a drawing's, kept alive by the view too.
+		views: lru.New(or(b.Views, DefaultViewsBudget), func(k viewKey, v *threadView) int64 {
+			return int64(len(k.frame.state)+len(k.me)) + 160 + lru.StringsBytes(v.lines) + int64(8*len(v.lineOf)) + v.comments
+		}),
 	}
 }
 
@@ -69,6 +78,7 @@ func NewCaches(b CacheBudgets) *Caches {
 func (c *Caches) Sizes() []CacheSize {
 	return []CacheSize{
 		{"comment_drawings", c.blocks.Bytes(), c.blocks.Len()},
+		{"thread_views", c.views.Bytes(), c.views.Len()},
 		{"thread_drawings", c.drawings.Bytes(), c.drawings.Len()},
 		{"thread_frames", c.frames.Bytes(), c.frames.Len()},
 	}

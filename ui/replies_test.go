@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/threads"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
@@ -303,5 +304,68 @@ func TestEventsTogetherDrawAsOneByOne(t *testing.T) {
 	}
 	if !strings.Contains(threadText(together), "burst-four") || !strings.Contains(threadText(together), "burst-reply") {
 		t.Fatalf("the burst is not drawn:\n%s", threadText(together))
+	}
+}
+
+// Readers who see a thread the same way share one drawing of it, which
+// follows the clock: when a comment's "ago" changes, the drawing does. A
+// reader who wrote one of the comments, and a reader with a comment
+// selected, draw their own.
+func TestReadersShareTheThreadView(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	cfg.Caches = NewCaches(CacheBudgets{})
+	// As on a server: readers share each post's comments, which live
+	// events are applied to before any reader hears of them.
+	shared := threads.New(st, 0)
+	cfg.Store = shared
+	clock := time.Now()
+	cfg.Now = func() time.Time { return clock }
+	postAs(t, st, adaKey, "ada", "older-comment", 0)
+	postAs(t, st, adaKey, "ada", "newer-comment", 0)
+	open := func(a data.Author) *Model {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: a})
+		drain(m, m.Init())
+		press(m, "G")
+		return m
+	}
+	one, two := open(bobKey), open(data.Author{KeyFingerprint: "SHA256:carol", IP: "192.0.2.3"})
+	own := open(adaKey)
+	same := func(a, b *Model) bool {
+		la, lb := a.reader.thread.lines, b.reader.thread.lines
+		return len(la) > 0 && len(la) == len(lb) && &la[0] == &lb[0]
+	}
+	if !same(one, two) {
+		t.Fatalf("two readers who see the same thread hold two drawings:\n%s\n\n%s", threadText(one), threadText(two))
+	}
+	if same(one, own) || !strings.Contains(threadText(own), "(you)") {
+		t.Fatalf("the author's thread is another reader's:\n%s", threadText(own))
+	}
+	// A new comment: each draws the thread again, and the two share again.
+	if n := cfg.Caches.views.Len(); n != 2 {
+		t.Errorf("%d thread views for two readers who see the same and one author, want 2", n)
+	}
+	c := postAs(t, st, adaKey, "ada", "live-comment", 0)
+	shared.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	for _, m := range []*Model{one, two, own} {
+		drain(m, func() tea.Msg { return EventMsg(data.Event{Kind: data.CommentAdded, Comment: c}) })
+	}
+	if !same(one, two) || !strings.Contains(threadText(two), "live-comment") {
+		t.Fatalf("after a live comment:\n%s\n\n%s", threadText(one), threadText(two))
+	}
+	// Two minutes on, a keypress redraws a thread older than 30 s: the
+	// drawing says so; the one before did not.
+	if strings.Contains(threadText(one), "2 minutes ago") {
+		t.Fatalf("the clock has not moved yet:\n%s", threadText(one))
+	}
+	clock = clock.Add(2*time.Minute + time.Second)
+	press(one, "j")
+	press(two, "j")
+	if !strings.Contains(threadText(two), "2 minutes ago") || !same(one, two) {
+		t.Fatalf("two minutes later:\n%s", threadText(two))
+	}
+	// A selected comment is drawn for its reader alone.
+	press(one, "n")
+	if _, ok := one.reader.selectedComment(); !ok || same(one, two) {
+		t.Fatal("a reader with a comment selected shares the drawing of one without")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"blog/data"
 	"blog/internal/zone"
@@ -362,7 +363,18 @@ func (t *thread) rebuild(m *Model, w int) {
 	}
 	me := m.sess.Author.KeyFingerprint
 	caches := m.cfg.caches()
-	frame := caches.frameFor(frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st})
+	fk := frameKey{t.count(m, slug), t.state(), t.loadErr != "", me == "", w, st}
+	// Readers of a post who see the same comments the same way share the
+	// whole drawing: a new comment is laid out once per width and look,
+	// not once per watcher.
+	vk, memo := t.viewKey(m, fk)
+	if memo {
+		if v, ok := caches.views.Get(vk); ok && !now.Before(v.from) && now.Before(v.until) {
+			t.lines, t.lineOf = v.lines, v.lineOf
+			return
+		}
+	}
+	frame := caches.frameFor(fk)
 
 	// Parts go in the order drawn, an empty one for a comment not seen,
 	// so the drawing has one part a comment.
@@ -415,6 +427,91 @@ func (t *thread) rebuild(m *Model, w int) {
 			t.lineOf[i] = d.lineOf[k]
 		}
 	}
+	if memo {
+		// The key holds the comments alive too: they count.
+		v := &threadView{lines: t.lines, lineOf: t.lineOf, from: now, until: farFuture}
+		for _, c := range t.comments {
+			v.until = minTime(v.until, agoChanges(c.CreatedAt, now))
+			v.comments += int64(unsafe.Sizeof(c)) + int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug))
+		}
+		caches.views.Add(vk, v)
+	}
+}
+
+// viewKey names everything a thread's drawing depends on, when it can be
+// shared: nothing selected (the selection is drawn for one reader) and the
+// comments a slice that is never written in place (the shared page, or a
+// reader's copy; every change to a thread makes a new slice). The first
+// element's address, the length and the last comment tell the slices
+// apart. A reader whose key wrote none of these comments draws them as
+// any other reader with a key does.
+func (t *thread) viewKey(m *Model, fk frameKey) (viewKey, bool) {
+	if t.selected >= 0 || len(t.comments) == 0 {
+		return viewKey{}, false
+	}
+	last := t.comments[len(t.comments)-1]
+	k := viewKey{frame: fk, first: unsafe.SliceData(t.comments), n: len(t.comments), lastID: last.ID,
+		lastCreated: last.CreatedAt.UnixNano(), loc: m.sess.Location, admin: m.sess.Admin}
+	if me := m.sess.Author.KeyFingerprint; me != "" {
+		for _, c := range t.comments {
+			if c.AuthorKey == me {
+				k.me = me
+				break
+			}
+		}
+	}
+	return k, true
+}
+
+// viewKey is what a shared thread drawing is looked up by.
+type viewKey struct {
+	frame       frameKey
+	first       *data.Comment
+	n           int
+	lastID      int64
+	lastCreated int64
+	loc         *time.Location
+	admin       bool
+	me          string // the reader's key, when it wrote one of the comments
+}
+
+// threadView is a whole thread drawn, good while the "ago" times it shows
+// stay as they are.
+type threadView struct {
+	lines       []string
+	lineOf      []int
+	from, until time.Time
+	comments    int64 // bytes of the comments its key keeps alive
+}
+
+// farFuture is later than any time a drawing could change.
+var farFuture = time.Unix(1<<62, 0)
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// agoChanges is when ago(t, now) next reads differently: the next minute,
+// hour or day, or never once it shows a date.
+func agoChanges(t, now time.Time) time.Time {
+	d := now.Sub(t)
+	step := func(unit time.Duration) time.Time { return t.Add((max(d, 0)/unit + 1) * unit) }
+	switch {
+	case d < time.Minute:
+		return t.Add(time.Minute)
+	case d < time.Hour:
+		return step(time.Minute)
+	case d < 24*time.Hour:
+		return step(time.Hour)
+	case d < 48*time.Hour:
+		return t.Add(48 * time.Hour)
+	case d < 30*24*time.Hour:
+		return step(24 * time.Hour)
+	}
+	return farFuture
 }
 
 // state is the line under the comments: loading, an error, or the end.
