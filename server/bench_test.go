@@ -40,13 +40,14 @@ func BenchmarkSessionMemory(b *testing.B) {
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			addr := benchServer(b)
-			var heap, stack, gor, wake, cpu float64
+			var heap, live, stack, gor, wake, cpu float64
 			for b.Loop() {
 				m0 := liveMemory()
 				stop := benchClients(b, addr, sc.command)
 				m1 := liveMemory()
 				saveProfiles(b, sc.name)
 				heap = float64(m1.HeapInuse-m0.HeapInuse) / benchSessions
+				live = (float64(m1.HeapAlloc) - float64(m0.HeapAlloc)) / benchSessions
 				stack = float64(m1.StackInuse-m0.StackInuse) / benchSessions
 				gor = float64(m1.goroutines-m0.goroutines) / benchSessions
 				wake, cpu = idleWindow(2 * time.Second)
@@ -55,6 +56,9 @@ func BenchmarkSessionMemory(b *testing.B) {
 			}
 			b.ReportMetric(heap+stack, "B/session")
 			b.ReportMetric(heap, "heapB/session")
+			// Live bytes, without the part-used spans heapB counts: a steadier
+			// figure to compare changes of a few hundred bytes by.
+			b.ReportMetric(live, "liveB/session")
 			b.ReportMetric(stack, "stackB/session")
 			b.ReportMetric(gor, "goroutines/session")
 			b.ReportMetric(wake/benchSessions, "wakeups/s/session")

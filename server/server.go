@@ -338,6 +338,9 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 	}
 	intercepted, channel := terminal.Intercept(ch, s.limiter.lim.WriteTimeout, cut)
 	ssh.DefaultSessionHandler(srv, conn, intercepted, channel.Context(ctx, channelCtx))
+	// The library's request loop has returned, at the session's start or
+	// its end; this goroutine filters the rest of the requests.
+	channel.ServeRequests()
 	// The channel has closed: end the program, then wait for the handler.
 	cancel()
 	channel.WaitHandler()

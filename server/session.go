@@ -23,6 +23,9 @@ import (
 // ends: the visit's reading position.
 const leaveTimeout = 2 * time.Second
 
+// noEnvironment is every program's environment (see runTUI).
+var noEnvironment = []string{}
+
 // shutdownMsg asks a program to end because the server is stopping.
 type shutdownMsg struct{}
 
@@ -148,6 +151,10 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		tea.WithOutput(sess),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
+		// Bubble Tea v1 keeps a copy of the server's own environment in
+		// every program that is given none, and never reads it: an empty
+		// one costs nothing.
+		tea.WithEnvironment(noEnvironment),
 		tea.WithContext(ctx),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if _, ok := msg.(shutdownMsg); ok {

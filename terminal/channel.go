@@ -45,6 +45,8 @@ type Channel struct {
 	// handler counts the session's handler while it runs, so the session's
 	// slot is given back only once nothing of it is left.
 	handler sync.WaitGroup
+	// filter is the session's request filter, once the channel is accepted.
+	filter *requestFilter
 }
 
 // Intercept wraps a new session channel so that its requests go through
@@ -70,6 +72,18 @@ func (c *Channel) HandlerDone() { c.handler.Done() }
 
 // WaitHandler waits until the handler started for the channel has returned.
 func (c *Channel) WaitHandler() { c.handler.Wait() }
+
+// ServeRequests filters the session's requests from where the library's
+// session handler left them until the channel closes. Call it on the
+// goroutine that ran the library's handler, once that has returned: the
+// library's request loop ends as soon as the session has started (nothing
+// after that is for it), so this goroutine goes on with the filter's loop
+// instead of a second goroutine doing it while this one waits.
+func (c *Channel) ServeRequests() {
+	if c.filter != nil {
+		c.filter.serve()
+	}
+}
 
 // Context is the session's own context. The library gives every session
 // of a connection the connection's context (conn), so it can carry nothing
@@ -108,15 +122,24 @@ func ChannelOf(sess ssh.Session) *Channel {
 	return ch
 }
 
-// interceptedChannel sees a session's requests before the ssh library does, in
-// one goroutine per session that never waits on the session's program: the
-// library's mux delivers the client's window adjustments on the same
-// goroutine that queues requests, so a request loop stuck behind a program
-// stuck writing would wedge the session for good. It clamps terminal
-// sizes, keeps the latest window size for the program, filters the
-// environment, and answers everything a blog does not need with "no".
-// Every reply is written here, under the write deadline; what it passes on
-// to the library needs no reply.
+// interceptedChannel sees a session's requests before the ssh library does,
+// never waiting on the session's program: the library's mux delivers the
+// client's window adjustments on the same goroutine that queues requests,
+// so a request loop stuck behind a program stuck writing would wedge the
+// session for good. The filter clamps terminal sizes, keeps the latest
+// window size for the program, filters the environment, and answers
+// everything a blog does not need with "no". Every reply is written here,
+// under the write deadline; what it passes on to the library needs no
+// reply.
+//
+// Until the session starts, a goroutine of its own runs the filter and
+// hands what it lets through to the library's request loop. Once it has
+// passed the shell or exec request (or the requests end) it closes the
+// library's channel, so the library's loop returns, and ends; the
+// goroutine that ran the library's loop then runs the filter for the rest
+// of the session (Channel.ServeRequests). Nothing after the start is for
+// the library, so it never needs the channel again, and an idle session
+// keeps one goroutine for its requests rather than two.
 type interceptedChannel struct {
 	gossh.NewChannel
 	ch    *Channel
@@ -131,55 +154,90 @@ func (c interceptedChannel) Accept() (gossh.Channel, <-chan *gossh.Request, erro
 	tc := c.timed(ch)
 	c.ch.raw = tc // before the library starts the handler that reads it
 	out := make(chan *gossh.Request)
-	go c.serveRequests(tc, reqs, out)
+	f := &requestFilter{ch: c.ch, tc: tc, reqs: reqs, out: out}
+	c.ch.filter = f
+	go f.serveStart()
 	return tc, out, nil
 }
 
-func (c interceptedChannel) serveRequests(ch *timedChannel, reqs <-chan *gossh.Request, out chan<- *gossh.Request) {
-	defer close(out)
+// requestFilter is one session's request filter and what it remembers
+// between requests. One goroutine at a time runs it: first serveStart,
+// then, after serveStart has closed out, ServeRequests.
+type requestFilter struct {
+	ch   *Channel
+	tc   *timedChannel
+	reqs <-chan *gossh.Request
+	out  chan<- *gossh.Request // the library's request loop, until the start
+
+	hasPty, started bool
+	env             int
+}
+
+// serveStart filters requests until the session has started or the
+// requests end, then closes the library's channel. Closing it is the last
+// thing it does: the library's loop sees the close only after everything
+// this goroutine wrote, and the goroutine that goes on with the filter
+// starts after the library's loop has returned.
+func (f *requestFilter) serveStart() {
+	defer close(f.out)
+	for !f.started {
+		r, ok := <-f.reqs
+		if !ok {
+			return
+		}
+		f.handle(r)
+	}
+}
+
+// serve filters requests until they end.
+func (f *requestFilter) serve() {
+	for r := range f.reqs {
+		f.handle(r)
+	}
+}
+
+func (f *requestFilter) handle(r *gossh.Request) {
 	// pass answers yes and hands the request on; the library's own reply
 	// is then a no-op, so nothing it does for us writes to the client.
+	// Only requests before the start are passed, while serveStart runs and
+	// out is open.
 	pass := func(r *gossh.Request) {
-		ch.reply(r, true)
+		f.tc.reply(r, true)
 		r.WantReply = false
-		out <- r
+		f.out <- r
 	}
-	var hasPty, started bool
-	env := 0
-	for r := range reqs {
-		switch r.Type {
-		case "pty-req":
-			if payload, ok := clampPtyRequest(r.Payload); ok && !hasPty && !started {
-				hasPty, r.Payload = true, payload
-				pass(r)
-				continue
-			}
-		case "window-change":
-			if size, ok := parseWindowChange(r.Payload); ok && hasPty {
-				c.ch.windows.resize(size)
-				ch.reply(r, true)
-				continue
-			}
-		case "env":
-			name, rest, okName := readString(r.Payload)
-			value, rest, okValue := readString(rest)
-			if okName && okValue && len(rest) == 0 && !started && env < maxEnvVars && keepEnv(name, value) {
-				env++
-				pass(r)
-				continue
-			}
-		case "shell", "exec":
-			if !started && (r.Type == "shell" || len(r.Payload) <= maxExecBytes) {
-				started = true
-				c.ch.handler.Add(1) // the library starts the handler for this request
-				pass(r)
-				continue
-			}
+	switch r.Type {
+	case "pty-req":
+		if payload, ok := clampPtyRequest(r.Payload); ok && !f.hasPty && !f.started {
+			f.hasPty, r.Payload = true, payload
+			pass(r)
+			return
 		}
-		// Anything else, and anything over a bound: agent and X11
-		// forwarding, subsystems, signals, breaks are not for a blog.
-		ch.reply(r, false)
+	case "window-change":
+		if size, ok := parseWindowChange(r.Payload); ok && f.hasPty {
+			f.ch.windows.resize(size)
+			f.tc.reply(r, true)
+			return
+		}
+	case "env":
+		name, rest, okName := readString(r.Payload)
+		value, rest, okValue := readString(rest)
+		if okName && okValue && len(rest) == 0 && !f.started && f.env < maxEnvVars && keepEnv(name, value) {
+			f.env++
+			pass(r)
+			return
+		}
+	case "shell", "exec":
+		if !f.started && (r.Type == "shell" || len(r.Payload) <= maxExecBytes) {
+			f.started = true
+			f.ch.handler.Add(1) // the library starts the handler for this request
+			pass(r)
+			return
+		}
 	}
+	// Anything else, and anything over a bound: agent and X11
+	// forwarding, subsystems, signals, breaks are not for a blog.
+	f.tc.reply(r, false)
 }
 
 // keepEnv says whether an environment variable is one the blog reads (the

@@ -57,6 +57,7 @@ wait:
 			if da1End(got) >= 0 {
 				break wait
 			}
+			in.askMore()
 		case <-deadline.C:
 			break wait
 		}
@@ -154,21 +155,28 @@ func isDark(spec string) (bool, bool) {
 // handoff reads the session in a goroutine only while the query waits,
 // then hands every byte it read, and its reader, to the program.
 type handoff struct {
-	ctx     context.Context
-	r       io.Reader
-	chunks  chan []byte
+	ctx    context.Context
+	r      io.Reader
+	chunks chan []byte
+	// more asks the pump for one more read; the query asks while it has
+	// no answer yet.
+	more    chan struct{}
 	done    chan struct{}
 	pending []byte
 }
 
 func newHandoff(ctx context.Context, r io.Reader) *handoff {
-	h := &handoff{ctx: ctx, r: r, chunks: make(chan []byte), done: make(chan struct{})}
+	h := &handoff{ctx: ctx, r: r, chunks: make(chan []byte), more: make(chan struct{}, 1), done: make(chan struct{})}
 	go h.pump()
 	return h
 }
 
-// pump reads one chunk at a time until stop; a read that is in flight when
-// stop is called still delivers its bytes through Read.
+// pump reads one chunk, then another only when the query asks for more,
+// until stop. It never starts a read the query did not ask for: a read
+// started after the answer came would wait for the visitor's first key,
+// keeping this goroutine, and the program's reader waiting on it, for as
+// long as the visitor sits idle. A read that is in flight when stop is
+// called (the query gave up waiting) still delivers its bytes through Read.
 func (h *handoff) pump() {
 	defer close(h.chunks)
 	for {
@@ -190,10 +198,18 @@ func (h *handoff) pump() {
 			return
 		}
 		select {
+		case <-h.more:
 		case <-h.done:
 			return
-		default:
 		}
+	}
+}
+
+// askMore has the pump read again; it never blocks.
+func (h *handoff) askMore() {
+	select {
+	case h.more <- struct{}{}:
+	default:
 	}
 }
 
@@ -205,6 +221,9 @@ func (h *handoff) Read(p []byte) (int, error) {
 	if len(h.pending) > 0 {
 		n := copy(p, h.pending)
 		h.pending = h.pending[n:]
+		if len(h.pending) == 0 {
+			h.pending = nil // the read buffer goes with the last byte
+		}
 		return n, nil
 	}
 	if h.chunks != nil {

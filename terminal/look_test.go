@@ -1,7 +1,10 @@
 package terminal
 
 import (
+	"io"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestIsDark(t *testing.T) {
@@ -86,5 +89,53 @@ func TestParseAnswers(t *testing.T) {
 				t.Errorf("rest = %q, want %q", rest, tc.rest)
 			}
 		})
+	}
+}
+
+// countingReader counts the reads started on r.
+type countingReader struct {
+	r     io.Reader
+	reads atomic.Int32
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.r.Read(p)
+}
+
+// Once the query has its answer, the handoff starts no read of its own: one
+// left waiting for the visitor's first key would keep a goroutine, and the
+// program's reader behind it, for as long as the visitor sits idle.
+func TestHandoffReadsOnlyWhileTheQueryAsks(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	in := &countingReader{r: pr}
+	h := newHandoff(t.Context(), in)
+	go pw.Write([]byte("\x1b]11;rgb:0000/0000/0000\x07"))
+	if got := string(<-h.chunks); got != "\x1b]11;rgb:0000/0000/0000\x07" {
+		t.Fatalf("first chunk %q", got)
+	}
+	h.askMore() // no DA1 answer yet
+	go pw.Write([]byte("\x1b[?62c"))
+	if got := string(<-h.chunks); got != "\x1b[?62c" {
+		t.Fatalf("second chunk %q", got)
+	}
+	h.stop()
+	select {
+	case _, ok := <-h.chunks:
+		if ok {
+			t.Fatal("the pump delivered a chunk nobody asked for")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pump is still reading after the answer")
+	}
+	if n := in.reads.Load(); n != 2 {
+		t.Errorf("%d reads, want 2", n)
+	}
+	// The program now reads the session directly.
+	go pw.Write([]byte("j"))
+	buf := make([]byte, 16)
+	if n, err := h.Read(buf); err != nil || string(buf[:n]) != "j" {
+		t.Fatalf("Read = %q, %v", buf[:n], err)
 	}
 }
