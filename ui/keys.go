@@ -2,6 +2,8 @@ package ui
 
 import (
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
@@ -87,8 +89,41 @@ var (
 // shortHelp is the one-line key bar, cut to the window with an ellipsis.
 // (bubbles/help overflows when not even the ellipsis fits.)
 func (m *Model) shortHelp(bindings []key.Binding) string {
-	st := m.st
-	width := m.width - 2
+	k := helpBarKey{m.st, unsafe.SliceData(bindings), len(bindings), m.width}
+	helpBars.mu.Lock()
+	bar, ok := helpBars.drawn[k]
+	helpBars.mu.Unlock()
+	if ok {
+		return bar
+	}
+	bar = drawHelpBar(m.st, bindings, m.width-2)
+	helpBars.mu.Lock()
+	if len(helpBars.drawn) >= maxHelpBars {
+		clear(helpBars.drawn) // widths and looks enough to fill it are rare
+	}
+	helpBars.drawn[k] = bar
+	helpBars.mu.Unlock()
+	return bar
+}
+
+// helpBars are the key bars drawn so far, shared by every session: one is
+// on every frame, and the bindings, width and look decide it. The key
+// slices are package variables, so their address names them.
+var helpBars = struct {
+	mu    sync.Mutex
+	drawn map[helpBarKey]string
+}{drawn: map[helpBarKey]string{}}
+
+// maxHelpBars bounds helpBars: at most about 300 bytes each.
+const maxHelpBars = 4096
+
+type helpBarKey struct {
+	st       *Styles
+	bindings *key.Binding
+	n, width int
+}
+
+func drawHelpBar(st *Styles, bindings []key.Binding, width int) string {
 	sep := st.Faint.Render(" • ")
 	var b strings.Builder
 	used := 0

@@ -498,12 +498,19 @@ func (r *readerState) view(m *Model) string {
 func (r *readerState) helpKeys(m *Model) []key.Binding {
 	switch {
 	case m.composer != nil:
-		return []key.Binding{keys.Send, keys.Tab, keys.Close}
+		return composerHelp
 	case m.subscribe != nil:
-		return []key.Binding{keys.Submit, keys.Close}
+		return subscribeHelp
 	}
 	return readerHelp.short
 }
+
+// The key bars of the boxes, one slice each so that their drawn bars are
+// shared (see shortHelp).
+var (
+	composerHelp  = []key.Binding{keys.Send, keys.Tab, keys.Close}
+	subscribeHelp = []key.Binding{keys.Submit, keys.Close}
+)
 
 func padLeft(s string, w int) string {
 	if n := w - lipgloss.Width(s); n > 0 {
