@@ -63,7 +63,7 @@ func TestPainterWritesOnlyWhatChanged(t *testing.T) {
 		{"one line changes", 20, 5, []step{
 			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
 			{name: "middle", view: "a\nB\nc", want: home + down + row + "B\r\n"},
-			{name: "last", view: "a\nB\nC", want: home + down + down + row + "C"},
+			{name: "last", view: "a\nB\nC", want: home + ansi.CursorDown(2) + row + "C"},
 		}},
 		{"a shorter frame clears below", 20, 5, []step{
 			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
