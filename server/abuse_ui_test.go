@@ -194,7 +194,7 @@ func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	// its pages are drawn once.
 	budgets := server.CacheBudgets{
 		Render:   2 << 20,
-		Drawings: ui.CacheBudgets{Blocks: 2 << 20, Drawings: 2 << 20, Frames: 512 << 10},
+		Drawings: ui.CacheBudgets{Blocks: 2 << 20, Drawings: 2 << 20, Frames: 512 << 10, Views: 1 << 20, Screens: 1 << 20},
 		Comments: 2 << 20,
 	}
 	// On the shortest post: rendering it at each width is not the point.
@@ -235,12 +235,13 @@ func TestAbuseCacheFillStaysWithinBudgets(t *testing.T) {
 	}
 	waitSessionsClosed(t, ts)
 	grown := heapAfterGC() - before
-	var total int64 = budgets.Render + budgets.Drawings.Blocks + budgets.Drawings.Drawings + budgets.Drawings.Frames + budgets.Comments
+	d := budgets.Drawings
+	var total int64 = budgets.Render + d.Blocks + d.Drawings + d.Frames + d.Views + d.Screens + budgets.Comments
 	t.Logf("heap grew %d MB; budgets %d MB", grown>>20, total>>20)
 	if grown > total+10<<20 { // unbounded, it grew by 29 MB
 		t.Errorf("heap grew %d MB after 40 sessions left; the caches' budgets are %d MB", grown>>20, total>>20)
 	}
-	for name, budget := range map[string]int64{"render": budgets.Render, "comment_drawings": budgets.Drawings.Blocks, "thread_drawings": budgets.Drawings.Drawings, "thread_frames": budgets.Drawings.Frames, "comment_pages": budgets.Comments} {
+	for name, budget := range map[string]int64{"render": budgets.Render, "comment_drawings": budgets.Drawings.Blocks, "thread_drawings": budgets.Drawings.Drawings, "thread_frames": budgets.Drawings.Frames, "thread_views": d.Views, "reader_screens": d.Screens, "comment_pages": budgets.Comments} {
 		b := metricValue(t, ts, `blog_cache_bytes{cache="`+name+`"}`)
 		n := metricValue(t, ts, `blog_cache_entries{cache="`+name+`"}`)
 		if b <= 0 || b > float64(budget) || n < 1 {

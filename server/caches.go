@@ -22,7 +22,7 @@ type CacheBudgets struct {
 
 // DefaultCacheMiB is the default of all the shared caches' budgets
 // together: the defaults of each, added up.
-const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + ui.DefaultViewsBudget + threads.DefaultBudget) >> 20
+const DefaultCacheMiB = (render.DefaultBudget + ui.DefaultBlocksBudget + ui.DefaultDrawingsBudget + ui.DefaultFramesBudget + ui.DefaultViewsBudget + ui.DefaultScreensBudget + threads.DefaultBudget) >> 20
 
 // SplitCacheBudget shares one budget among the caches in the proportions
 // of their defaults, so an operator sets a single number. A total below
@@ -37,6 +37,7 @@ func SplitCacheBudget(total int64) CacheBudgets {
 			Drawings: part(ui.DefaultDrawingsBudget),
 			Frames:   part(ui.DefaultFramesBudget),
 			Views:    part(ui.DefaultViewsBudget),
+			Screens:  part(ui.DefaultScreensBudget),
 		},
 		Comments: part(threads.DefaultBudget),
 	}

@@ -15,14 +15,14 @@ func TestSplitCacheBudget(t *testing.T) {
 	def := server.SplitCacheBudget(server.DefaultCacheMiB << 20)
 	want := server.CacheBudgets{
 		Render:   render.DefaultBudget,
-		Drawings: ui.CacheBudgets{Blocks: ui.DefaultBlocksBudget, Drawings: ui.DefaultDrawingsBudget, Frames: ui.DefaultFramesBudget, Views: ui.DefaultViewsBudget},
+		Drawings: ui.CacheBudgets{Blocks: ui.DefaultBlocksBudget, Drawings: ui.DefaultDrawingsBudget, Frames: ui.DefaultFramesBudget, Views: ui.DefaultViewsBudget, Screens: ui.DefaultScreensBudget},
 		Comments: threads.DefaultBudget,
 	}
 	if def != want {
 		t.Errorf("default total split as %+v, want %+v", def, want)
 	}
 	sum := func(b server.CacheBudgets) int64 {
-		return b.Render + b.Drawings.Blocks + b.Drawings.Drawings + b.Drawings.Frames + b.Drawings.Views + b.Comments
+		return b.Render + b.Drawings.Blocks + b.Drawings.Drawings + b.Drawings.Frames + b.Drawings.Views + b.Drawings.Screens + b.Comments
 	}
 	for _, total := range []int64{16 << 20, 1 << 30} {
 		got := sum(server.SplitCacheBudget(total))

@@ -11,10 +11,11 @@ import (
 // and looks costs at most these bytes however many visitors bring new
 // widths: older drawings are dropped and drawn again when asked for.
 const (
-	DefaultBlocksBudget   = 32 << 20
+	DefaultBlocksBudget   = 28 << 20
 	DefaultDrawingsBudget = 28 << 20
 	DefaultFramesBudget   = 4 << 20
 	DefaultViewsBudget    = 4 << 20
+	DefaultScreensBudget  = 4 << 20
 )
 
 // CacheBudgets are the byte budgets of a server's drawing caches; zero
@@ -29,6 +30,9 @@ type CacheBudgets struct {
 	// Views holds whole threads as readers see them, shared by readers
 	// who see the same.
 	Views int64
+	// Screens holds readers' whole frames, shared by readers at the same
+	// place who see the same.
+	Screens int64
 }
 
 // Caches are the drawings shared by every session of a server, so that a
@@ -38,6 +42,7 @@ type Caches struct {
 	drawings *lru.Cache[uint64, *drawing]
 	frames   *lru.Cache[frameKey, threadFrame]
 	views    *lru.Cache[viewKey, *threadView]
+	screens  *lru.Cache[screenKey, string]
 }
 
 // CacheSize is one cache's current size, for metrics.
@@ -71,6 +76,11 @@ func NewCaches(b CacheBudgets) *Caches {
 		views: lru.New(or(b.Views, DefaultViewsBudget), func(k viewKey, v *threadView) int64 {
 			return int64(len(k.frame.state)+len(k.me)) + 160 + lru.StringsBytes(v.lines) + int64(8*len(v.lineOf)) + v.comments
 		}),
+		// A frame is a string of its own; its key names lines without
+		// holding them.
+		screens: lru.New(or(b.Screens, DefaultScreensBudget), func(k screenKey, f string) int64 {
+			return int64(len(k.title)+len(k.postTitle)+len(k.meta)+len(k.err)+len(k.status)+len(k.slug)+len(k.revision)+len(f)) + 160
+		}),
 	}
 }
 
@@ -79,6 +89,7 @@ func (c *Caches) Sizes() []CacheSize {
 	return []CacheSize{
 		{"comment_drawings", c.blocks.Bytes(), c.blocks.Len()},
 		{"thread_views", c.views.Bytes(), c.views.Len()},
+		{"reader_screens", c.screens.Bytes(), c.screens.Len()},
 		{"thread_drawings", c.drawings.Bytes(), c.drawings.Len()},
 		{"thread_frames", c.frames.Bytes(), c.frames.Len()},
 	}

@@ -462,23 +462,39 @@ func (r *readerState) loaded(m *Model, msg commentsMsg) tea.Cmd {
 
 func (r *readerState) view(m *Model) string {
 	st := m.st
-	var b strings.Builder
-	b.Grow(m.frameSize) // one allocation, not a doubling series
 	vh := r.viewHeight(m)
 	pct := 100
 	if mo := r.maxOffset(m); mo > 0 {
 		pct = r.offset * 100 / mo
 	}
+	// Readers at the same place of the same post, seeing it the same way
+	// and typing nothing, see the same screen: watchers of a thread share
+	// each frame a new comment brings instead of each building it.
+	sk, memo := r.screenKey(m, vh, pct)
+	caches := m.cfg.caches()
+	if memo {
+		if f, ok := caches.screens.Get(sk); ok {
+			return f
+		}
+	}
+	var b strings.Builder
+	b.Grow(m.frameSize) // one allocation, not a doubling series
 	left := st.Accent.Render("← ") + st.AppTitle.Render(m.cfg.Title)
 	right := st.Dim.Render(truncate(r.post.Title, max(m.width/3, 10)) + "  " + padLeft(itoa(pct)+"%", 4))
 	b.WriteString(" " + spread(left, right, m.width-2) + "\n")
 	b.WriteString(" " + st.Rule.Render(strings.Repeat("─", m.width-2)) + "\n")
 	for i := 0; i < vh; i++ {
-		l := r.line(r.offset + i)
-		if l != "" {
-			b.WriteString(" " + l)
+		if l := r.line(r.offset + i); l != "" {
+			b.WriteByte(' ')
+			b.WriteString(l)
 		}
-		b.WriteString("\n")
+		b.WriteByte('\n')
+	}
+	if memo {
+		r.footerView(m, &b)
+		f := b.String()
+		caches.screens.Add(sk, f)
+		return f
 	}
 	if m.composer != nil {
 		b.WriteString(m.composer.view(m))
@@ -486,13 +502,50 @@ func (r *readerState) view(m *Model) string {
 	if m.subscribe != nil {
 		b.WriteString(m.subscribe.view(m))
 	}
+	r.footerView(m, &b)
+	return b.String()
+}
+
+// footerView writes the lines under the text: the new comments' notice or
+// the status, and the key bar.
+func (r *readerState) footerView(m *Model, b *strings.Builder) {
 	if r.newCount > 0 && m.status == "" {
-		b.WriteString(" " + st.NewMark.Render(plural(r.newCount, "new comment", "new comments")+" ↓  press G") + "\n")
+		b.WriteString(" " + m.st.NewMark.Render(plural(r.newCount, "new comment", "new comments")+" ↓  press G") + "\n")
 		b.WriteString(" " + m.shortHelp(r.helpKeys(m)))
-		return b.String()
+		return
 	}
 	b.WriteString(m.footer(helpKeys{short: r.helpKeys(m)}))
-	return b.String()
+}
+
+// screenKey names everything a reader's frame shows, when nothing on it is
+// the reader's own: no box open (a draft, an address) and no comment
+// selected. The post's body is named by its revision (with the width and
+// look, that decides how it renders), the thread by its drawing's number:
+// the key holds no lines alive.
+func (r *readerState) screenKey(m *Model, vh, pct int) (screenKey, bool) {
+	if m.composer != nil || m.subscribe != nil || r.thread.selected >= 0 || len(r.head) < 2 {
+		return screenKey{}, false
+	}
+	return screenKey{
+		st: m.st, width: m.width, height: m.height, vh: vh, offset: r.offset, pct: pct,
+		title: m.cfg.Title, postTitle: r.post.Title, meta: r.head[len(r.head)-2], headLines: len(r.head),
+		slug: r.post.Slug, revision: r.post.Revision, bodyLen: len(r.body), err: r.err,
+		thread: r.thread.linesID, threadLen: len(r.thread.lines),
+		newCount: r.newCount, status: m.status, statusBad: m.statusBad,
+	}, true
+}
+
+// screenKey is what a shared reader frame is looked up by.
+type screenKey struct {
+	st                             *Styles
+	width, height, vh, offset, pct int
+	title, postTitle, meta, err    string
+	slug, revision                 string
+	headLines, bodyLen, threadLen  int
+	thread                         uint64
+	newCount                       int
+	status                         string
+	statusBad                      bool
 }
 
 func (r *readerState) helpKeys(m *Model) []key.Binding {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"blog/data"
 	"blog/threads"
@@ -352,6 +353,20 @@ func TestReadersShareTheThreadView(t *testing.T) {
 	if !same(one, two) || !strings.Contains(threadText(two), "live-comment") {
 		t.Fatalf("after a live comment:\n%s\n\n%s", threadText(one), threadText(two))
 	}
+	// Their whole screens are one frame; the author's, with "(you)" on
+	// it, and one with the composer open are their own.
+	f1, f2, f3 := one.View(), two.View(), own.View()
+	if f1 != f2 || unsafe.StringData(f1) != unsafe.StringData(f2) {
+		t.Fatalf("two readers at the same place hold two frames:\n%s\n\n%s", f1, f2)
+	}
+	if unsafe.StringData(f3) == unsafe.StringData(f1) {
+		t.Fatal("the author's frame is another reader's")
+	}
+	press(two, "c")
+	if f := two.View(); unsafe.StringData(f) == unsafe.StringData(one.View()) || !strings.Contains(f, "/ 2000") {
+		t.Fatalf("with the composer open, the frame is still shared:\n%s", f)
+	}
+	press(two, "esc")
 	// Two minutes on, a keypress redraws a thread older than 30 s: the
 	// drawing says so; the one before did not.
 	if strings.Contains(threadText(one), "2 minutes ago") {

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -28,7 +29,8 @@ type thread struct {
 	confirm         int64 // comment id awaiting a second d
 
 	lines   []string
-	lineOf  []int // first line of each comment within lines
+	lineOf  []int  // first line of each comment within lines
+	linesID uint64 // names lines: a new drawing gets a new one
 	builtAt time.Time
 }
 
@@ -370,7 +372,7 @@ func (t *thread) rebuild(m *Model, w int) {
 	vk, memo := t.viewKey(m, fk)
 	if memo {
 		if v, ok := caches.views.Get(vk); ok && !now.Before(v.from) && now.Before(v.until) {
-			t.lines, t.lineOf = v.lines, v.lineOf
+			t.lines, t.lineOf, t.linesID = v.lines, v.lineOf, v.id
 			return
 		}
 	}
@@ -419,7 +421,7 @@ func (t *thread) rebuild(m *Model, w int) {
 	}
 	parts = append(parts, frame.tail)
 	d := caches.drawingOf(parts, shared)
-	t.lines, t.lineOf = d.lines, d.lineOf
+	t.lines, t.lineOf, t.linesID = d.lines, d.lineOf, d.id
 	if !inOrder {
 		// lineOf is by part; the selection needs it by comment.
 		t.lineOf = make([]int, len(t.comments))
@@ -429,7 +431,7 @@ func (t *thread) rebuild(m *Model, w int) {
 	}
 	if memo {
 		// The key holds the comments alive too: they count.
-		v := &threadView{lines: t.lines, lineOf: t.lineOf, from: now, until: farFuture}
+		v := &threadView{lines: t.lines, lineOf: t.lineOf, id: t.linesID, from: now, until: farFuture}
 		for _, c := range t.comments {
 			v.until = minTime(v.until, agoChanges(c.CreatedAt, now))
 			v.comments += int64(unsafe.Sizeof(c)) + int64(len(c.Body)+len(c.AuthorName)+len(c.AuthorKey)+len(c.PostSlug))
@@ -480,6 +482,7 @@ type viewKey struct {
 type threadView struct {
 	lines       []string
 	lineOf      []int
+	id          uint64 // the drawing's
 	from, until time.Time
 	comments    int64 // bytes of the comments its key keeps alive
 }
@@ -574,10 +577,14 @@ func (c *Caches) frameFor(k frameKey) threadFrame {
 
 // drawing is a thread laid out as lines, with where each comment starts.
 type drawing struct {
+	id     uint64     // unique: frames name the drawing they show by it
 	parts  [][]string // the shared blocks it was made of
 	lines  []string
 	lineOf []int // first line of comment i (parts[i+1])
 }
+
+// drawingIDs numbers drawings.
+var drawingIDs atomic.Uint64
 
 // drawingSeed hashes blocks to find the drawing of a thread sessions are
 // showing (Caches.drawings).
@@ -606,7 +613,7 @@ func (c *Caches) drawingOf(parts [][]string, shared bool) *drawing {
 	for _, p := range parts {
 		n += len(p)
 	}
-	d := &drawing{parts: parts, lines: make([]string, 0, n), lineOf: make([]int, 0, max(len(parts)-2, 0))}
+	d := &drawing{id: drawingIDs.Add(1), parts: parts, lines: make([]string, 0, n), lineOf: make([]int, 0, max(len(parts)-2, 0))}
 	for i, p := range parts {
 		if i > 0 && i < len(parts)-1 {
 			d.lineOf = append(d.lineOf, len(d.lines))
