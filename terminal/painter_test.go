@@ -162,8 +162,8 @@ func TestPainterScrollsAndTheScreenShowsTheFrame(t *testing.T) {
 			// Move a block of rows up or down by a few, as a thread
 			// scrolls, then change a few lines, as a new comment or the
 			// status line does; sometimes the frame gets shorter.
-			top, bottom := rng.IntN(height/2), height/2+rng.IntN(height/2)
-			shift := rng.IntN(5) - 2
+			top, bottom := rng.IntN(height/2), height/2+rng.IntN(height/2+1)
+			shift := rng.IntN(2*height) - height
 			moved := slices.Clone(lines)
 			for i := top; i < bottom; i++ {
 				if j := i + shift; j >= top && j < bottom {

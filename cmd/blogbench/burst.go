@@ -44,7 +44,11 @@ type Burst struct {
 	// PeakRSS is the server's most resident memory during the burst.
 	PeakRSS int64    `json:"peak_rss_bytes"`
 	CPU     cpuSplit `json:"cpu"`
-	Diff    string   `json:"diff,omitempty"` // the first differing screen, if any
+	Diff    string   `json:"diff,omitempty"` // the first differing line, if any
+	// Screen and Reference are the first differing watcher's screen and
+	// the fresh reader's.
+	Screen    string `json:"screen,omitempty"`
+	Reference string `json:"reference,omitempty"`
 }
 
 // burst posts c.Burst comments within c.BurstWithin, evenly spaced, each
@@ -163,6 +167,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 				b.Same++
 			} else if b.Diff == "" {
 				b.Diff = firstDiff(ref, s.screenText())
+				b.Screen, b.Reference = s.screenText(), ref
 			}
 		}
 	}

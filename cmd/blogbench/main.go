@@ -106,6 +106,7 @@ func runMain(ctx context.Context, args []string, start bool) error {
 	fs.IntVar(&c.Burst, "burst", 0, "after the fan-out, post this many comments at once to the watched post (0: none)")
 	fs.DurationVar(&c.BurstWithin, "burst-within", 10*time.Second, "spread the burst's comments evenly over this long")
 	fs.IntVar(&c.Screens, "screens", 20, "watchers that emulate the whole screen, to check that the burst ends alike everywhere")
+	fs.DurationVar(&c.Settle, "settle", 0, "quiet time before the idle window, e.g. 15s to start it after the server's memory release (its CPU is reported apart)")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long to hold the sessions idle")
 	fs.DurationVar(&c.Wait, "wait", 30*time.Second, "longest wait for one thing to show")
 	fs.DurationVar(&c.OpenProfile, "open-profile", 5*time.Second, "CPU profile length from the first open, with --pprof")

@@ -141,6 +141,19 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 // idle holds every session open for c.Idle and measures the server's CPU
 // and memory (and this process's CPU, to show the client stayed quiet).
 func idle(ctx context.Context, c Config, open int, before procSample, prof *profiler, r *Report) error {
+	if c.Settle > 0 {
+		// The server returns a burst's free memory once it has been quiet
+		// for a while (--release-memory-after): that one collection is
+		// measured apart, and the idle window starts after it.
+		fmt.Fprintf(c.Progress, "%s: settling for %s\n", c.Label, c.Settle)
+		cpu := startCPU(c.serverPIDs())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(c.Settle):
+		}
+		r.SettleCPU = cpu.stop()
+	}
 	fmt.Fprintf(c.Progress, "%s: idle for %s\n", c.Label, c.Idle)
 	self0, err := sampleProc(0)
 	if err != nil {

@@ -44,6 +44,7 @@ func replicasMain(ctx context.Context, args []string) error {
 	fs.IntVar(&c.Burst, "burst", 0, "after the fan-out, post this many comments at once (0: none)")
 	fs.DurationVar(&c.BurstWithin, "burst-within", 10*time.Second, "spread the burst's comments evenly over this long")
 	fs.IntVar(&c.Screens, "screens", 20, "watchers that emulate the whole screen during the burst")
+	fs.DurationVar(&c.Settle, "settle", 0, "quiet time before the idle window (its CPU is reported apart)")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long to hold the sessions idle")
 	fs.DurationVar(&c.Wait, "wait", 30*time.Second, "longest wait for one thing to show")
 	if err := fs.Parse(args); err != nil {

@@ -42,13 +42,16 @@ func (r *Report) print(w io.Writer) {
 			b.Settled, b.LastShown, b.Watchers, b.Unseen)
 		row("burst, screens", "%d of %d emulated screens end as a fresh reader's", b.Same, b.Screens)
 		if b.Diff != "" {
-			fmt.Fprintf(w, "    %s\n", b.Diff)
+			fmt.Fprintf(w, "    %s\n    the watcher's screen:\n%s\n    the fresh reader's:\n%s\n", b.Diff, b.Screen, b.Reference)
 		}
 		row("burst, server", "peak RSS %.1f MB; CPU server %.2f s, this client %.2f s", mb(b.PeakRSS), b.CPU.Server, b.CPU.Client)
 	}
 	if r.RSSAfter > 0 {
 		row("server RSS", "%.1f MB before, %.1f MB all open, %.1f MB after idle: %.1f KB a session", mb(r.RSSBefore), mb(r.RSSOpen), mb(r.RSSAfter), r.PerSession/1024)
 		row("idle CPU", "%.2f%% of a core over %.0f s (this client: %.2f%%)", r.IdleCPU, r.IdleSeconds, r.ClientCPU)
+		if r.SettleCPU.Wall > 0 {
+			row("settling", "%.2f s of server CPU in the %.0f s before the idle window (the memory release)", r.SettleCPU.Server, r.SettleCPU.Wall)
+		}
 	}
 	if r.Goroutines > 0 {
 		row("goroutines", "%d (%.1f a session)", r.Goroutines, float64(r.Goroutines)/float64(max(r.Opened, 1)))

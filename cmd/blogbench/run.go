@@ -43,6 +43,7 @@ type Config struct {
 	WatchKeys   string // pressed by every session before comments are posted
 	WatchText   string // awaited after WatchKeys
 	Idle        time.Duration
+	Settle      time.Duration // quiet time before the idle window
 	PID         int           // the server's, for CPU and memory
 	PIDs        []int         // more servers' (the other replicas), added up with PID
 	Wait        time.Duration // longest wait for one thing to show
@@ -92,9 +93,11 @@ type Report struct {
 	Post        Dist `json:"post"` // the writer's comment command
 	// OpenCPU and FanOutCPU are the CPU the server and this client
 	// spent opening the sessions and on the fan-out's comments.
-	OpenCPU     cpuSplit `json:"open_cpu"`
-	FanOutCPU   cpuSplit `json:"fanout_cpu"`
-	Burst       *Burst   `json:"burst,omitempty"`
+	OpenCPU   cpuSplit `json:"open_cpu"`
+	FanOutCPU cpuSplit `json:"fanout_cpu"`
+	Burst     *Burst   `json:"burst,omitempty"`
+	// SettleCPU is what the quiet time before the idle window cost.
+	SettleCPU   cpuSplit `json:"settle_cpu"`
 	RSSBefore   int64    `json:"rss_before_bytes"`
 	RSSOpen     int64    `json:"rss_open_bytes"`  // all open, before any comment
 	RSSAfter    int64    `json:"rss_after_bytes"` // at the end of the idle time
