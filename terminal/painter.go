@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
+	"blog/internal/lru"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -83,28 +85,8 @@ func (p *Painter) View() string {
 }
 
 func (p *Painter) paint(frame string) {
-	var lines []string
-	if p.height > 0 {
-		// Lines past the window are never drawn, so never split off one
-		// by one either.
-		lines = strings.SplitN(frame, "\n", p.height+1)
-		lines = lines[:min(len(lines), p.height)]
-	} else {
-		lines = strings.Split(frame, "\n")
-	}
-	// The ui fits every line to the window, but the painter does not take
-	// that on trust: a line longer in bytes than any fitted line can be is
-	// cut to the window, so a frame is never more than height lines of
-	// lineBytes(width) each.
-	most := lineBytes(p.width)
-	hashes := make([]uint64, len(lines))
-	for i, l := range lines {
-		if len(l) > most {
-			l = fitLine(l, p.width, most)
-			lines[i] = l
-		}
-		hashes[i] = maphash.String(lineSeed, l)
-	}
+	sp := splitFrame(frame, p.width, p.height)
+	lines, hashes := sp.lines, sp.hashes // shared: read only
 	if p.last != nil && slices.Equal(hashes, p.last) {
 		return
 	}
@@ -191,11 +173,32 @@ const minScrollGain = 3
 func scroll(b []byte, old, hashes []uint64) ([]byte, []uint64) {
 	n := min(len(old), len(hashes))
 	// right[r] counts the rows above r already right where they are.
-	right := make([]int, n+1)
+	var buf [MaxHeight + 1]int
+	right := buf[:0]
+	if n+1 > len(buf) {
+		right = make([]int, 0, n+1)
+	}
+	right = append(right, 0)
 	for r := range n {
-		right[r+1] = right[r]
+		right = append(right, right[r])
 		if old[r] == hashes[r] {
 			right[r+1]++
+		}
+	}
+	// The shifts worth trying are those that bring some line back: a few
+	// rows spread over the new frame (not blank ones, which match
+	// anywhere) are looked for in the old one.
+	var shifts [16]int
+	ns := 0
+	for _, a := range [...]int{n / 4, n / 2, 3 * n / 4} {
+		for a < n && hashes[a] == blankLine {
+			a++
+		}
+		for j := 0; j < n && a < n; j++ {
+			if d := j - a; d != 0 && old[j] == hashes[a] && ns < len(shifts) && !slices.Contains(shifts[:ns], d) {
+				shifts[ns] = d
+				ns++
+			}
 		}
 	}
 	// For each shift (> 0: row i now shows what row i+shift showed, moved
@@ -203,11 +206,8 @@ func scroll(b []byte, old, hashes []uint64) ([]byte, []uint64) {
 	// its length, less the rows in its region that are right already and
 	// would have to be painted again.
 	best, top, bottom, bestScore := 0, 0, 0, minScrollGain-1
-	for shift := -(n - 1); shift < n; shift++ {
-		if shift == 0 {
-			continue
-		}
-		run := 0 // O(n) a shift, O(n²) a frame: 80,000 steps at 200 rows
+	for _, shift := range shifts[:ns] {
+		run := 0 // O(n) a shift
 		for i := range n {
 			if j := i + shift; j >= 0 && j < n && hashes[i] == old[j] {
 				run++
@@ -259,6 +259,62 @@ const resetMargins = "\x1b[r"
 
 // blankLine is the hash of an empty row, as a scroll leaves it.
 var blankLine = maphash.String(lineSeed, "")
+
+// frameLines is a frame cut into the lines a window shows, each fitted and
+// hashed. Sessions showing the same frame (the ui shares the frame of
+// readers at the same place) share one: the painter of each watcher of a
+// thread neither splits nor hashes it again.
+type frameLines struct {
+	frame  string // held so that its address names no other frame
+	lines  []string
+	hashes []uint64
+}
+
+// frameKey names a frame by its address and length: strings are never
+// changed, and the cache holds the frame alive.
+type frameKey struct {
+	data          *byte
+	n             int
+	width, height int
+}
+
+// frames are the frames split lately, bounded in bytes. Frames no other
+// session shows pass through it once.
+var frames = lru.New(4<<20, func(_ frameKey, f *frameLines) int64 {
+	return int64(len(f.frame)+24*len(f.lines)+8*len(f.hashes)) + 64
+})
+
+func splitFrame(frame string, width, height int) *frameLines {
+	k := frameKey{unsafe.StringData(frame), len(frame), width, height}
+	if f, ok := frames.Get(k); ok {
+		return f
+	}
+	var lines []string
+	if height > 0 {
+		// Lines past the window are never drawn, so never split off one
+		// by one either.
+		lines = strings.SplitN(frame, "\n", height+1)
+		lines = lines[:min(len(lines), height)]
+	} else {
+		lines = strings.Split(frame, "\n")
+	}
+	// The ui fits every line to the window, but the painter does not take
+	// that on trust: a line longer in bytes than any fitted line can be is
+	// cut to the window, so a frame is never more than height lines of
+	// lineBytes(width) each.
+	most := lineBytes(width)
+	hashes := make([]uint64, len(lines))
+	for i, l := range lines {
+		if len(l) > most {
+			l = fitLine(l, width, most)
+			lines[i] = l
+		}
+		hashes[i] = maphash.String(lineSeed, l)
+	}
+	f := &frameLines{frame: frame, lines: lines, hashes: hashes}
+	frames.Add(k, f)
+	return f
+}
 
 // lineBytes is the most bytes a painted line may hold at a width: 1 KiB
 // plus 32 bytes a cell, room for a style change every cell or two (a

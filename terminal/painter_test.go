@@ -267,3 +267,25 @@ func TestLineBytes(t *testing.T) {
 		}
 	}
 }
+
+// Painters showing the very same frame (readers at the same place) share
+// its lines and hashes instead of splitting it each.
+func TestPaintersShareAFrame(t *testing.T) {
+	frame := strings.Repeat("a shared line\n", 30) + "the end"
+	var a, b writes
+	pa, pb := NewPainter(nil, &a, 80, 24, nil), NewPainter(nil, &b, 80, 24, nil)
+	pa.paint(frame)
+	pb.paint(frame)
+	if &pa.last[0] != &pb.last[0] || a.all.String() != b.all.String() {
+		t.Fatal("two painters of one frame split it twice")
+	}
+	// A frame with the same text at another address is split again, and
+	// painted alike.
+	again := strings.Clone(frame)
+	var c writes
+	pc := NewPainter(nil, &c, 80, 24, nil)
+	pc.paint(again)
+	if &pc.last[0] == &pa.last[0] || c.all.String() != a.all.String() {
+		t.Fatal("a copy of the frame was not painted on its own")
+	}
+}
