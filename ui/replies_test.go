@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -382,5 +383,35 @@ func TestReadersShareTheThreadView(t *testing.T) {
 	press(one, "n")
 	if _, ok := one.reader.selectedComment(); !ok || same(one, two) {
 		t.Fatal("a reader with a comment selected shares the drawing of one without")
+	}
+}
+
+// A session that fell too far behind gets a Resync and then the newest
+// comment, before its reload has answered (the mailbox keeps the newest
+// event after the Resync). The thread it ends with is every comment, as a
+// fresh reader's: the live comment must not make the reload skip the
+// pages between.
+func TestResyncWithALiveCommentLoadsEveryPage(t *testing.T) {
+	cfg, st := testConfig(t, 2*commentPage+10)
+	watcher := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30, Author: bobKey})
+	drain(watcher, watcher.Init())
+	press(watcher, "G")
+	var last data.Comment
+	for i := range commentPage + 5 {
+		last = postAs(t, st, adaKey, "ada", fmt.Sprintf("missed-%d", i), 0)
+	}
+	// Both events are applied before the reload's query runs, as in the
+	// program; then the query and the pages after it.
+	drain(watcher, func() tea.Msg { return EventsMsg{{Kind: data.Resync}, {Kind: data.CommentAdded, Comment: last}} })
+	press(watcher, "G")
+	fresh := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 80, Height: 30, Author: bobKey})
+	drain(fresh, fresh.Init())
+	press(fresh, "G")
+	w, f := watcher.reader.thread.comments, fresh.reader.thread.comments
+	if len(w) != len(f) || len(f) != 3*commentPage+15 {
+		t.Fatalf("after the resync the watcher holds %d comments, a fresh reader %d (want %d)", len(w), len(f), 3*commentPage+15)
+	}
+	if a, b := threadText(watcher), threadText(fresh); a != b {
+		t.Fatalf("the watcher's thread:\n%s\n\nthe fresh reader's:\n%s", a, b)
 	}
 }

@@ -26,6 +26,10 @@ type thread struct {
 	firstPageLoaded bool // the first page has arrived
 	loadErr         string
 	selected        int   // index into comments, -1 for none
+	// pagedTo is the last comment of the pages loaded: the next page
+	// starts after it. Comments that arrived live may sit past it, so it
+	// is not simply the last one held.
+	pagedTo int64
 	confirm         int64 // comment id awaiting a second d
 
 	lines   []string
@@ -62,11 +66,7 @@ func (t *thread) loadMore(m *Model, slug string) tea.Cmd {
 		return nil
 	}
 	t.loading = true
-	var after int64
-	if n := len(t.comments); n > 0 {
-		after = t.comments[n-1].ID
-	}
-	opt := t.pageOptions(m, after)
+	opt := t.pageOptions(m, t.pagedTo)
 	return m.run(func(ctx context.Context) tea.Msg {
 		cs, err := m.cfg.Store.Comments(ctx, slug, opt)
 		return commentsMsg{slug: slug, comments: cs, err: err}
@@ -82,6 +82,9 @@ func (t *thread) loaded(m *Model, msg commentsMsg) {
 	}
 	t.firstPageLoaded = true
 	t.hasMore = len(msg.comments) == commentPage
+	if n := len(msg.comments); n > 0 {
+		t.pagedTo = max(t.pagedTo, msg.comments[n-1].ID)
+	}
 	if len(t.comments) == 0 {
 		// Keep the page as it came: it may be the server's shared first
 		// page, which this session then holds without a copy.
