@@ -25,12 +25,12 @@ type thread struct {
 	loading         bool
 	firstPageLoaded bool // the first page has arrived
 	loadErr         string
-	selected        int   // index into comments, -1 for none
+	selected        int // index into comments, -1 for none
 	// pagedTo is the last comment of the pages loaded: the next page
 	// starts after it. Comments that arrived live may sit past it, so it
 	// is not simply the last one held.
 	pagedTo int64
-	confirm         int64 // comment id awaiting a second d
+	confirm int64 // comment id awaiting a second d
 
 	lines   []string
 	lineOf  []int  // first line of each comment within lines
