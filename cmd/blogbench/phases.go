@@ -178,6 +178,7 @@ func idle(ctx context.Context, c Config, open int, before procSample, prof *prof
 	}
 	r.IdleSeconds = self1.at.Sub(self0.at).Seconds()
 	r.ClientCPU = cpuPercent(self0, self1)
+	r.ClientRSS = self1.rss
 	if len(c.serverPIDs()) > 0 {
 		b, err := sampleProcs(c.serverPIDs())
 		if err != nil {

@@ -49,6 +49,7 @@ func (r *Report) print(w io.Writer) {
 	if r.RSSAfter > 0 {
 		row("server RSS", "%.1f MB before, %.1f MB all open, %.1f MB after idle: %.1f KB a session", mb(r.RSSBefore), mb(r.RSSOpen), mb(r.RSSAfter), r.PerSession/1024)
 		row("idle CPU", "%.2f%% of a core over %.0f s (this client: %.2f%%)", r.IdleCPU, r.IdleSeconds, r.ClientCPU)
+		row("client RSS", "%.1f MB: %.1f KB a session", mb(r.ClientRSS), float64(r.ClientRSS)/float64(max(r.Opened, 1))/1024)
 		if r.SettleCPU.Wall > 0 {
 			row("settling", "%.2f s of server CPU in the %.0f s before the idle window (the memory release)", r.SettleCPU.Server, r.SettleCPU.Wall)
 		}

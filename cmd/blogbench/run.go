@@ -105,6 +105,7 @@ type Report struct {
 	IdleSeconds float64  `json:"idle_seconds"`
 	IdleCPU     float64  `json:"idle_cpu_percent"`
 	ClientCPU   float64  `json:"client_idle_cpu_percent"`
+	ClientRSS   int64    `json:"client_rss_bytes"` // this process, all sessions open
 	Goroutines  int      `json:"goroutines,omitempty"`
 	Errors      int      `json:"errors"`
 	ErrorSample []string `json:"error_sample,omitempty"`
