@@ -76,6 +76,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 	tokens := make([]string, c.Burst)
 	started := make([]time.Time, c.Burst)
 	ok := make([]bool, c.Burst)
+	ids := make([]int64, c.Burst) // as the server numbered them
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i := range tokens {
@@ -88,7 +89,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 		}
 		started[i] = time.Now()
 		wg.Go(func() {
-			_, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(tokens[i]))
+			stdout, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(tokens[i]))
 			if err == nil && code != 0 {
 				err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
 			}
@@ -97,6 +98,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 				return
 			}
 			ok[i] = true
+			ids[i] = postedID(stdout)
 		})
 	}
 	wg.Wait()
@@ -107,13 +109,19 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 	}
 
 	// The server orders comments by when it stored them, not by when they
-	// were sent; the last stored is the one every watcher must end with.
-	// It is the newest token on a fresh reader's screen.
-	ref, err := referenceScreen(ctx, c)
+	// were sent: the one with the highest ID is the one every watcher, and
+	// a reader who opens the post now, must end with.
+	last := ""
+	var lastID int64
+	for i, id := range ids {
+		if ok[i] && id > lastID {
+			last, lastID = tokens[i], id
+		}
+	}
+	ref, err := referenceScreen(ctx, c, last)
 	if err != nil {
 		errs.add("burst reference", err)
 	}
-	last := lastToken(ref, tokens)
 	deadline := time.Now().Add(c.Wait)
 	for _, s := range watchers {
 		for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -178,7 +186,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 // referenceScreen opens the post after the burst as a new reader would,
 // goes to the end of the comments as the watchers did, and returns the
 // screen once it has settled.
-func referenceScreen(ctx context.Context, c Config) (string, error) {
+func referenceScreen(ctx context.Context, c Config, last string) (string, error) {
 	// A key of its own: no comment is this reader's.
 	signer, err := termclient.NewSigner()
 	if err != nil {
@@ -198,6 +206,11 @@ func referenceScreen(ctx context.Context, c Config) (string, error) {
 	if err := s.WaitFor(c.WatchText, c.Wait); err != nil {
 		return "", err
 	}
+	// The server may still be handing the last comments out: the screen
+	// is taken once the last one is on it.
+	if err := s.WaitFor(last, c.Wait); err != nil {
+		return "", err
+	}
 	// The screen has settled when two looks 200 ms apart agree.
 	prev := s.Screen()
 	for ctx.Err() == nil {
@@ -211,15 +224,14 @@ func referenceScreen(ctx context.Context, c Config) (string, error) {
 	return "", ctx.Err()
 }
 
-// lastToken is the token shown lowest on screen: the newest comment.
-func lastToken(screen string, tokens []string) string {
-	best, at := "", -1
-	for _, t := range tokens {
-		if i := strings.LastIndex(screen, t); i > at {
-			best, at = t, i
-		}
+// postedID reads the comment's ID from the comment command's answer
+// ("Posted comment 12 on ..."), 0 if it is not there.
+func postedID(stdout string) int64 {
+	var id int64
+	if _, err := fmt.Sscanf(stdout, "Posted comment %d", &id); err != nil {
+		return 0
 	}
-	return best
+	return id
 }
 
 // firstDiff shows the first line where two screens differ.
