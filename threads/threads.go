@@ -4,6 +4,7 @@
 package threads
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sort"
@@ -143,12 +144,21 @@ func (s *Shared) Apply(ev data.Event) {
 		// It comes after the comments kept, which stay as they are.
 	case ev.Kind == data.CommentAdded:
 		n := len(t.comments)
-		if n > 0 && t.comments[n-1].ID >= ev.Comment.ID {
-			s.posts.Remove(slug) // out of order: let the next reader query
-			return
-		}
 		if n == data.MaxPageSize {
 			t.complete = false
+			return
+		}
+		if n > 0 && t.comments[n-1].ID >= ev.Comment.ID {
+			// Comments stored at once by several writers can be
+			// announced out of order. It goes in its place, in a new
+			// array: readers hold slices of the old one.
+			i, found := slices.BinarySearchFunc(t.comments, ev.Comment.ID, func(c data.Comment, id int64) int { return cmp.Compare(c.ID, id) })
+			if found {
+				return
+			}
+			t.comments = slices.Insert(slices.Clip(t.comments), i, ev.Comment)
+			t.bytes += commentBytes(ev.Comment)
+			s.posts.Add(slug, t)
 			return
 		}
 		// Readers hold slices clipped at most at n, so writing at n,

@@ -145,3 +145,30 @@ func TestSharedThreadsPastTheCap(t *testing.T) {
 		t.Errorf("after a new comment: %d comments", len(got))
 	}
 }
+
+// Writers storing comments at once can have them announced out of order:
+// the later-announced one goes in its place, with no query, and a page a
+// reader holds is not touched.
+func TestSharedThreadsTakeCommentsOutOfOrder(t *testing.T) {
+	st := &countingStore{Store: sqliteWith(t, 5)}
+	th := threads.New(st, 0)
+	held, err := th.Comments(context.Background(), "p", data.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heldCopy := slices.Clone(held)
+	first, second := add(t, st, "stored first"), add(t, st, "stored second")
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: second})
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: first})
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: first}) // announced twice
+	got := readAll(t, th)
+	if len(got) != 7 || got[5].ID != first.ID || got[6].ID != second.ID {
+		t.Fatalf("after comments announced out of order: %v", got)
+	}
+	if n := st.queries.Load(); n != 1 {
+		t.Errorf("%d queries, want 1", n)
+	}
+	if !slices.Equal(held, heldCopy) {
+		t.Error("a page a reader holds was changed")
+	}
+}

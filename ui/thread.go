@@ -139,15 +139,23 @@ func (t *thread) sharedWith(m *Model, slug string, c data.Comment) ([]data.Comme
 		return nil, false
 	}
 	cs, ok := cached.CachedComments(slug, opt)
-	if !ok || len(cs) != len(t.comments)+1 || cs[len(t.comments)].ID != c.ID {
+	if !ok || len(cs) != len(t.comments)+1 {
 		return nil, false
 	}
-	for i := range t.comments {
-		if cs[i].ID != t.comments[i].ID || cs[i].Hidden != t.comments[i].Hidden {
+	// The shared page is this thread with c in its place: at the end, or
+	// before comments stored after it but announced first.
+	i, added := 0, false
+	for _, x := range cs {
+		if !added && x.ID == c.ID {
+			added = true
+			continue
+		}
+		if i == len(t.comments) || x.ID != t.comments[i].ID || x.Hidden != t.comments[i].Hidden {
 			return nil, false
 		}
+		i++
 	}
-	return cs, true
+	return cs, added
 }
 
 func (t *thread) sort() {
