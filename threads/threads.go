@@ -9,10 +9,17 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"blog/data"
 	"blog/internal/lru"
+
+	"golang.org/x/sync/singleflight"
 )
+
+// loadTimeout bounds the query that loads a post's comments for the
+// readers waiting on it.
+const loadTimeout = 10 * time.Second
 
 // DefaultBudget bounds the comments the shared threads keep: many
 // posts' worth of ordinary comments, or a dozen threads of hundreds of the
@@ -33,6 +40,7 @@ type Shared struct {
 	mu      sync.Mutex
 	posts   *lru.Cache[string, *thread]
 	version uint64 // bumped by every event; a query that raced one is not kept
+	loading singleflight.Group
 }
 
 // thread is the start of a post's comments, oldest first.
@@ -106,19 +114,38 @@ func (s *Shared) Comments(ctx context.Context, slug string, opt data.ListOptions
 	}
 	s.mu.Lock()
 	t, ok := s.posts.Get(slug)
-	v := s.version
 	s.mu.Unlock()
 	if !ok {
-		cs, err := s.VisitorStore.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
+		// Readers missing the same post wait for one query: after a
+		// Resync, or while a burst keeps every query racing an event (a
+		// raced one is not kept), ten thousand readers would otherwise
+		// each query and fill the database pool.
+		got, err, _ := s.loading.Do(slug, func() (any, error) {
+			s.mu.Lock()
+			v := s.version
+			s.mu.Unlock()
+			// The query answers every waiting reader: the first one
+			// leaving must not cancel it for the others.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+			defer cancel()
+			cs, err := s.VisitorStore.Comments(ctx, slug, data.ListOptions{Limit: data.MaxPageSize})
+			if err != nil {
+				return nil, err
+			}
+			t := newThread(slices.Clip(cs), len(cs) < data.MaxPageSize)
+			s.mu.Lock()
+			if s.version == v {
+				s.posts.Add(slug, t)
+			}
+			s.mu.Unlock()
+			return t, nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		t = newThread(slices.Clip(cs), len(cs) < data.MaxPageSize)
+		t = got.(*thread)
 	}
 	s.mu.Lock()
-	if !ok && s.version == v {
-		s.posts.Add(slug, t)
-	}
 	page, ok := t.page(opt)
 	s.mu.Unlock()
 	if ok {

@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -170,5 +173,60 @@ func TestSharedThreadsTakeCommentsOutOfOrder(t *testing.T) {
 	}
 	if !slices.Equal(held, heldCopy) {
 		t.Error("a page a reader holds was changed")
+	}
+}
+
+// gatedStore holds every comments query until the gate opens.
+type gatedStore struct {
+	*countingStore
+	gate chan struct{}
+}
+
+func (g gatedStore) Comments(ctx context.Context, slug string, opt data.ListOptions) ([]data.Comment, error) {
+	<-g.gate
+	return g.countingStore.Comments(ctx, slug, opt)
+}
+
+// Readers who all miss a post (after a Resync, or while a burst keeps
+// every query racing an event) wait for one query instead of each sending
+// their own: ten thousand of them once filled the database pool.
+func TestSharedThreadsLoadAPostOnceForEveryone(t *testing.T) {
+	st := gatedStore{&countingStore{Store: sqliteWith(t, 5)}, make(chan struct{})}
+	th := threads.New(st, 0)
+	const readers = 20
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			if page, err := th.Comments(context.Background(), "p", data.ListOptions{}); err != nil || len(page) != 5 {
+				t.Errorf("a reader got %d comments, %v", len(page), err)
+			}
+		})
+	}
+	// Every reader is waiting: one at the gate, the rest on its query.
+	waitUntil(t, func() bool {
+		buf := make([]byte, 1<<20)
+		n := 0
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "threads.(*Shared).Comments") {
+				n++
+			}
+		}
+		return n == readers
+	})
+	close(st.gate)
+	wg.Wait()
+	if n := st.queries.Load(); n != 1 {
+		t.Errorf("%d readers sent %d queries, want 1", readers, n)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		runtime.Gosched()
 	}
 }
