@@ -158,8 +158,8 @@ const minScrollGain = 3
 // scroll looks for the lines of the new frame that are the old frame's
 // moved up or down by the same number of rows (a reader scrolling a line,
 // a new comment pushing the thread up) and, when moving them keeps enough
-// lines, has the terminal move them itself: set the scrolling region to
-// the rows that move, scroll it, and reset the region. The frame is then
+// lines, has the terminal move them itself, by deleting rows on one side
+// of the block and inserting as many on the other. The frame is then
 // painted over that as usual, so only the rows the move uncovered and the
 // lines that really changed are written. It returns b with the sequences
 // and the hashes of what the screen holds after the move; when nothing
@@ -167,9 +167,8 @@ const minScrollGain = 3
 //
 // A frame whose content moved by k rows would otherwise be rewritten
 // whole: at 100x40, about 6 KB to every watcher of a thread for each new
-// comment, against a few hundred bytes this way. Scrolling regions
-// (DECSTBM) and SU/SD are in every terminal since the VT100/VT220 era
-// that the blog's screens need anyway.
+// comment, against a few hundred bytes this way. Deleting and inserting
+// lines (DL, IL) is in every terminal since the VT102.
 func scroll(b []byte, old, hashes []uint64) ([]byte, []uint64) {
 	n := min(len(old), len(hashes))
 	// right[r] counts the rows above r already right where they are.
@@ -241,21 +240,27 @@ func scroll(b []byte, old, hashes []uint64) ([]byte, []uint64) {
 			screen[r] = blankLine
 		}
 	}
-	// Reset the style first: the rows a scroll uncovers take the current
-	// background.
+	// Reset the style first: the rows a move uncovers take the current
+	// background. The move deletes rows on one side of the block and
+	// inserts as many on the other (DL and IL, VT102), rather than setting
+	// a scrolling region: a region names rows that must exist, and a
+	// client that has just shrunk its window (its window change still on
+	// the way) may not have them; deleting and inserting at a row past its
+	// screen stays within it, and the frame for the new size repaints all.
 	b = append(b, ansi.ResetStyle...)
-	b = append(b, ansi.SetTopBottomMargins(top+1, bottom+1)...)
-	if best > 0 {
-		b = append(b, ansi.ScrollUp(best)...)
-	} else {
-		b = append(b, ansi.ScrollDown(-best)...)
+	if best > 0 { // up: drop the top rows, open as many under the block
+		b = append(b, ansi.CursorPosition(1, top+1)...)
+		b = append(b, ansi.DeleteLine(best)...)
+		b = append(b, ansi.CursorPosition(1, bottom-best+2)...)
+		b = append(b, ansi.InsertLine(best)...)
+	} else { // down: drop the bottom rows, open as many over the block
+		b = append(b, ansi.CursorPosition(1, bottom+best+2)...)
+		b = append(b, ansi.DeleteLine(-best)...)
+		b = append(b, ansi.CursorPosition(1, top+1)...)
+		b = append(b, ansi.InsertLine(-best)...)
 	}
-	b = append(b, resetMargins...)
 	return b, screen
 }
-
-// resetMargins makes the whole screen the scrolling region again.
-const resetMargins = "\x1b[r"
 
 // blankLine is the hash of an empty row, as a scroll leaves it.
 var blankLine = maphash.String(lineSeed, "")

@@ -203,9 +203,30 @@ func TestPainterScrollWritesOnlyTheNewLines(t *testing.T) {
 	full := out.all.Len()
 	out.all.Reset()
 	p.paint(strings.Join(lines[3:height+3], "\n"))
-	want := ansi.ResetStyle + ansi.SetTopBottomMargins(1, height) + ansi.ScrollUp(3) + resetMargins
+	want := ansi.ResetStyle + ansi.CursorPosition(1, 1) + ansi.DeleteLine(3) + ansi.CursorPosition(1, height-2) + ansi.InsertLine(3)
 	if got := out.all.String(); !strings.HasPrefix(got, want) || out.all.Len() > full/8 {
 		t.Errorf("moved up by 3: wrote %d bytes (the first frame %d), %q", out.all.Len(), full, got)
+	}
+}
+
+// A client that has just made its window smaller gets frames for the old
+// size until its window change arrives: moving rows must stay within the
+// screen it has (a scrolling region past its last row crashed x/vt).
+func TestPainterScrollsWithinASmallerScreen(t *testing.T) {
+	term := vt.NewEmulator(30, 8)
+	go drainReplies(term)
+	p := NewPainter(&frame{}, term, 30, 30, nil)
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("line %d", i))
+	}
+	for shift := range 5 {
+		p.paint(strings.Join(lines[shift:shift+30], "\n"))
+	}
+	p.Update(tea.WindowSizeMsg{Width: 30, Height: 8})
+	p.paint(strings.Join(lines[10:18], "\n"))
+	if got, want := strings.TrimRight(term.String(), "\n"), strings.Join(lines[10:18], "\n"); got != want {
+		t.Errorf("after the window change the screen shows\n%s\nwant\n%s", got, want)
 	}
 }
 
