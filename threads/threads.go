@@ -171,11 +171,16 @@ func (s *Shared) Apply(ev data.Event) {
 		// It comes after the comments kept, which stay as they are.
 	case ev.Kind == data.CommentAdded:
 		n := len(t.comments)
+		outOfOrder := n > 0 && t.comments[n-1].ID >= ev.Comment.ID
 		if n == data.MaxPageSize {
+			if outOfOrder {
+				s.posts.Remove(slug) // it belongs among the kept, which are full
+				return
+			}
 			t.complete = false
 			return
 		}
-		if n > 0 && t.comments[n-1].ID >= ev.Comment.ID {
+		if outOfOrder {
 			// Comments stored at once by several writers can be
 			// announced out of order. It goes in its place, in a new
 			// array: readers hold slices of the old one.

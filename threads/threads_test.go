@@ -230,3 +230,21 @@ func waitUntil(t *testing.T, cond func() bool) {
 		runtime.Gosched()
 	}
 }
+
+// At the cap, a comment announced out of order belongs among the comments
+// kept, which have no room: the thread is read afresh, and no reader
+// misses it.
+func TestSharedThreadsOutOfOrderAtTheCap(t *testing.T) {
+	st := &countingStore{Store: sqliteWith(t, data.MaxPageSize-1)}
+	th := threads.New(st, 0)
+	if _, err := th.Comments(context.Background(), "p", data.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first, second := add(t, st, "stored first"), add(t, st, "stored second")
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: second})
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: first})
+	got := readAll(t, th)
+	if len(got) != data.MaxPageSize+1 || got[len(got)-2].ID != first.ID || got[len(got)-1].ID != second.ID {
+		t.Fatalf("%d comments, the last two %v", len(got), got[len(got)-2:])
+	}
+}
