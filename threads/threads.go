@@ -8,6 +8,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -114,16 +115,16 @@ func (s *Shared) Comments(ctx context.Context, slug string, opt data.ListOptions
 	}
 	s.mu.Lock()
 	t, ok := s.posts.Get(slug)
+	v := s.version
 	s.mu.Unlock()
 	if !ok {
 		// Readers missing the same post wait for one query: after a
 		// Resync, or while a burst keeps every query racing an event (a
 		// raced one is not kept), ten thousand readers would otherwise
 		// each query and fill the database pool.
-		got, err, _ := s.loading.Do(slug, func() (any, error) {
-			s.mu.Lock()
-			v := s.version
-			s.mu.Unlock()
+		// Only readers who came at the same version share a query: one
+		// who came after an event must not take an answer from before it.
+		got, err, _ := s.loading.Do(slug+"\x00"+strconv.FormatUint(v, 10), func() (any, error) {
 			// The query answers every waiting reader: the first one
 			// leaving must not cancel it for the others.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)

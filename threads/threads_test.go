@@ -248,3 +248,36 @@ func TestSharedThreadsOutOfOrderAtTheCap(t *testing.T) {
 		t.Fatalf("%d comments, the last two %v", len(got), got[len(got)-2:])
 	}
 }
+
+// A reader who comes after an event does not share a query that started
+// before it: it would get the page as it was (a comment just hidden, or
+// one just added missing) and keep it.
+func TestSharedThreadsDoNotShareAQueryAcrossAnEvent(t *testing.T) {
+	st := gatedStore{&countingStore{Store: sqliteWith(t, 5)}, make(chan struct{})}
+	th := threads.New(st, 0)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = th.Comments(context.Background(), "p", data.ListOptions{}) })
+	inComments := func(n int) func() bool {
+		return func() bool {
+			buf := make([]byte, 1<<20)
+			got := 0
+			for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+				if strings.Contains(g, "threads.(*Shared).Comments") {
+					got++
+				}
+			}
+			return got == n
+		}
+	}
+	waitUntil(t, inComments(1))
+	c := add(t, st, "posted while the first query runs")
+	th.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	var late []data.Comment
+	wg.Go(func() { late, _ = th.Comments(context.Background(), "p", data.ListOptions{}) })
+	waitUntil(t, inComments(2))
+	close(st.gate)
+	wg.Wait()
+	if n := st.queries.Load(); n != 2 || len(late) != 6 {
+		t.Errorf("%d queries, the late reader got %d comments; want 2 queries and 6", n, len(late))
+	}
+}
