@@ -203,20 +203,26 @@ func TestSharedThreadsLoadAPostOnceForEveryone(t *testing.T) {
 		})
 	}
 	// Every reader is waiting: one at the gate, the rest on its query.
-	waitUntil(t, func() bool {
-		buf := make([]byte, 1<<20)
-		n := 0
-		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "threads.(*Shared).Comments") {
-				n++
-			}
-		}
-		return n == readers
-	})
+	waitUntil(t, inComments(readers))
 	close(st.gate)
 	wg.Wait()
 	if n := st.queries.Load(); n != 1 {
 		t.Errorf("%d readers sent %d queries, want 1", readers, n)
+	}
+}
+
+// inComments reports whether n goroutines are inside Shared.Comments
+// (waiting at the gate or on another reader's query).
+func inComments(n int) func() bool {
+	return func() bool {
+		buf := make([]byte, 1<<20)
+		got := 0
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "threads.(*Shared).Comments") {
+				got++
+			}
+		}
+		return got == n
 	}
 }
 
@@ -257,18 +263,6 @@ func TestSharedThreadsDoNotShareAQueryAcrossAnEvent(t *testing.T) {
 	th := threads.New(st, 0)
 	var wg sync.WaitGroup
 	wg.Go(func() { _, _ = th.Comments(context.Background(), "p", data.ListOptions{}) })
-	inComments := func(n int) func() bool {
-		return func() bool {
-			buf := make([]byte, 1<<20)
-			got := 0
-			for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-				if strings.Contains(g, "threads.(*Shared).Comments") {
-					got++
-				}
-			}
-			return got == n
-		}
-	}
 	waitUntil(t, inComments(1))
 	c := add(t, st, "posted while the first query runs")
 	th.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
