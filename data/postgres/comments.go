@@ -30,43 +30,45 @@ type querier interface {
 }
 
 // AddComment checks and stores a comment and announces it, in one
-// transaction. The transaction holds the comment write lock from before the
+// transaction. The transaction holds the comment order lock from before the
 // ID is drawn until commit, so IDs become visible in increasing order and a
-// listener catching up by ID never skips one that commits late.
+// listener catching up by ID never skips one that commits late. The checks
+// before it lock only the author's own rate limits.
 func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Comment, error) {
 	c, remember, err := input.Comment(nc, s.now())
 	if err != nil {
 		return data.Comment{}, err
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.lockAndAdmit(ctx, tx, admit.Comment, nc.Author, c.CreatedAt); err != nil {
+		if err := s.admitAuthor(ctx, tx, admit.Comment, nc.Author, c.CreatedAt); err != nil {
 			return err
 		}
-		if c.ReplyTo != 0 {
-			// Deletions take the same lock, so the comment answered
-			// cannot go between this check and the commit.
-			var ok bool
-			err := tx.QueryRow(ctx, `SELECT post_slug = $1 AND NOT hidden AND NOT deleted FROM comments WHERE id = $2`,
-				c.PostSlug, c.ReplyTo).Scan(&ok)
-			if errors.Is(err, pgx.ErrNoRows) || err == nil && !ok {
-				return input.NoParent()
-			}
-			if err != nil {
+		// From here to the commit the comment order lock is held, so it is
+		// one round trip and the commit: the lock, the insert (only under a
+		// parent that can be answered) with its announcement, and the name
+		// go to the server together. Deletions take the same lock, so the
+		// comment answered cannot go between the insert and the commit.
+		b := &pgx.Batch{}
+		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, commentOrderLock)
+		b.Queue(`WITH added AS (
+				INSERT INTO comments (post_slug, author_name, author_key, body, created_at, reply_to)
+				SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::bigint
+				WHERE $6::bigint = 0 OR EXISTS (SELECT 1 FROM comments p
+					WHERE p.id = $6::bigint AND p.post_slug = $1::text AND NOT p.hidden AND NOT p.deleted)
+				RETURNING id)
+			SELECT id, pg_notify($7, json_build_object('k', $8::text, 'id', id)::text) FROM added`,
+			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, c.CreatedAt, c.ReplyTo, channel, notifyAdded).
+			QueryRow(func(row pgx.Row) error {
+				err := row.Scan(&c.ID, nil)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return input.NoParent()
+				}
 				return err
-			}
-		}
-		err := tx.QueryRow(ctx, `INSERT INTO comments (post_slug, author_name, author_key, body, created_at, reply_to)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			c.PostSlug, c.AuthorName, c.AuthorKey, c.Body, c.CreatedAt, c.ReplyTo).Scan(&c.ID)
-		if err != nil {
-			return err
-		}
+			})
 		if remember {
-			if err := setName(ctx, tx, c.AuthorKey, c.AuthorName, c.CreatedAt); err != nil {
-				return err
-			}
+			b.Queue(setNameSQL, c.AuthorKey, c.AuthorName, c.CreatedAt)
 		}
-		return notify(ctx, tx, notice{Kind: notifyAdded, ID: c.ID})
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return data.Comment{}, err
@@ -83,7 +85,7 @@ func (s *Store) EditComment(ctx context.Context, e data.CommentEdit) (data.Comme
 	now := s.now()
 	var c data.Comment
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.lockAndAdmit(ctx, tx, admit.Comment, e.Author, now); err != nil {
+		if err := s.admitAuthor(ctx, tx, admit.Comment, e.Author, now); err != nil {
 			return err
 		}
 		var created time.Time
@@ -206,10 +208,10 @@ func (s *Store) DeleteComment(ctx context.Context, id int64, by string) error {
 // deleteComment deletes comment id (only if key wrote it, unless key is
 // empty) and announces it. A comment with replies becomes a placeholder
 // instead; a placeholder whose last reply goes goes too. It takes the
-// comment write lock, so no reply can be added to a comment as it goes.
+// comment order lock, so no reply can be added to a comment as it goes.
 func (s *Store) deleteComment(ctx context.Context, id int64, key string) error {
 	return notFound(s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, writeLockIDs[admit.Comment]); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, commentOrderLock); err != nil {
 			return err
 		}
 		var slug string

@@ -37,9 +37,11 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// setNameSQL remembers name ($2) for key ($1) at $3.
+const setNameSQL = `INSERT INTO author_names (key, name, updated_at) VALUES ($1, $2, $3)
+	ON CONFLICT (key) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`
+
 func setName(ctx context.Context, db execer, key, name string, now time.Time) error {
-	_, err := db.Exec(ctx, `INSERT INTO author_names (key, name, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
-		key, name, now)
+	_, err := db.Exec(ctx, setNameSQL, key, name, now)
 	return err
 }

@@ -27,3 +27,15 @@ func limitsFor(l data.Limits, kind string, a data.Author) []limited {
 	}
 	return out
 }
+
+// Subjects lists the subjects whose limits apply to a's action of kind. A
+// store that runs checks side by side locks these, so that one subject's
+// check and its record cannot interleave with another of its own, while
+// other authors' checks go ahead.
+func Subjects(l data.Limits, kind string, a data.Author) []string {
+	var out []string
+	for _, lim := range limitsFor(l, kind, a) {
+		out = append(out, lim.subject)
+	}
+	return out
+}
