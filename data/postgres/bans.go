@@ -16,11 +16,13 @@ type rowQuerier interface {
 
 // banned reports whether a's key or IP has a ban in force at now. A ban
 // with no end (NULL until) is permanent.
+// bannedSQL is whether key $1 or IP $2 has a ban in force at $3.
+const bannedSQL = `SELECT EXISTS (SELECT 1 FROM bans
+	WHERE target IN ($1, $2) AND target <> '' AND (until IS NULL OR until > $3))`
+
 func banned(ctx context.Context, q rowQuerier, a data.Author, now time.Time) (bool, error) {
 	var found bool
-	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bans
-		WHERE target IN ($1, $2) AND target <> '' AND (until IS NULL OR until > $3))`,
-		a.KeyFingerprint, a.IP, now).Scan(&found)
+	err := q.QueryRow(ctx, bannedSQL, a.KeyFingerprint, a.IP, now).Scan(&found)
 	return found, err
 }
 

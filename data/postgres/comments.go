@@ -40,16 +40,17 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 		return data.Comment{}, err
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.admitAuthor(ctx, tx, admit.Comment, nc.Author, c.CreatedAt); err != nil {
+		b, err := s.admitAuthor(ctx, tx, admit.Comment, nc.Author, c.CreatedAt)
+		if err != nil {
 			return err
 		}
 		// From here to the commit the comment order lock is held, so it is
-		// one round trip and the commit: the lock, the insert (only under a
-		// parent that can be answered) with its announcement, and the name
-		// go to the server together. Deletions take the same lock, so the
-		// comment answered cannot go between the insert and the commit.
-		b := &pgx.Batch{}
-		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, commentOrderLock)
+		// one round trip and the commit: the record of the rate limits, the
+		// lock, the insert (only under a parent that can be answered) with
+		// its announcement, and the name go to the server together.
+		// Deletions take the same lock, so the comment answered cannot go
+		// between the insert and the commit.
+		b.Queue(lockSQL, writeLockSpace, commentOrderLock)
 		b.Queue(`WITH added AS (
 				INSERT INTO comments (post_slug, author_name, author_key, body, created_at, reply_to)
 				SELECT $1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::bigint
@@ -85,11 +86,15 @@ func (s *Store) EditComment(ctx context.Context, e data.CommentEdit) (data.Comme
 	now := s.now()
 	var c data.Comment
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := s.admitAuthor(ctx, tx, admit.Comment, e.Author, now); err != nil {
+		record, err := s.admitAuthor(ctx, tx, admit.Comment, e.Author, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, record).Close(); err != nil {
 			return err
 		}
 		var created time.Time
-		err := tx.QueryRow(ctx, `SELECT created_at FROM comments
+		err = tx.QueryRow(ctx, `SELECT created_at FROM comments
 			WHERE id = $1 AND author_key = $2 AND NOT hidden AND NOT deleted`, e.ID, e.Author.KeyFingerprint).Scan(&created)
 		if err != nil {
 			return notFound(err)
@@ -211,7 +216,7 @@ func (s *Store) DeleteComment(ctx context.Context, id int64, by string) error {
 // comment order lock, so no reply can be added to a comment as it goes.
 func (s *Store) deleteComment(ctx context.Context, id int64, key string) error {
 	return notFound(s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, commentOrderLock); err != nil {
+		if _, err := tx.Exec(ctx, lockSQL, writeLockSpace, commentOrderLock); err != nil {
 			return err
 		}
 		var slug string

@@ -34,22 +34,31 @@ const commentOrderLock int32 = 1
 // limits (ASCII "blgs"); the second is subjectLock(kind, subject).
 const subjectLockSpace = 0x626c6773
 
+// lockSQL takes the advisory lock ($1, $2) until the transaction ends.
+const lockSQL = `SELECT pg_advisory_xact_lock($1, $2)`
+
+// advisoryLock is one transaction-level advisory lock: (space, id).
+type advisoryLock struct{ space, id int32 }
+
 // lockAndAdmit takes the write lock of kind, then refuses a banned or too
 // busy author and otherwise records the action, all within tx.
 func (s *Store) lockAndAdmit(ctx context.Context, tx pgx.Tx, kind string, a data.Author, now time.Time) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, writeLockSpace, writeLockIDs[kind]); err != nil {
+	record, err := s.admit(ctx, tx, kind, a, now, []advisoryLock{{writeLockSpace, writeLockIDs[kind]}})
+	if err != nil {
 		return err
 	}
-	return admit.Check(ctx, admitTx{tx}, s.opt.Limits, kind, a, now)
+	return tx.SendBatch(ctx, record).Close()
 }
 
-// admitAuthor is lockAndAdmit for comments and edits: it locks only the
-// author's own subjects (their key and their IP), so authors are admitted
-// side by side and one author's slow check never holds up another's
-// comment. Under a burst on busy cores, each of a transaction's round trips
-// waits for the client to be scheduled; behind one lock for all, a burst
-// of 100 comments queued for longer than a writer waits.
-func (s *Store) admitAuthor(ctx context.Context, tx pgx.Tx, kind string, a data.Author, now time.Time) error {
+// admitAuthor is lockAndAdmit for comments and edits, with two
+// differences. It locks only the author's own subjects (their key and their
+// IP), so authors are admitted side by side and one author's slow check
+// never holds up another's comment. And it returns the record unsent, for
+// the caller to add its write to and send in one round trip. Under a burst
+// on busy cores each round trip waits for the client to be scheduled: a
+// burst of 100 comments behind one lock for all, held over eight round
+// trips each, queued for longer than a writer waits.
+func (s *Store) admitAuthor(ctx context.Context, tx pgx.Tx, kind string, a data.Author, now time.Time) (*pgx.Batch, error) {
 	subjects := admit.Subjects(s.opt.Limits, kind, a)
 	ids := make([]int32, 0, len(subjects))
 	for _, subject := range subjects {
@@ -59,14 +68,21 @@ func (s *Store) admitAuthor(ctx context.Context, tx pgx.Tx, kind string, a data.
 	// hash) cannot each hold what the other waits for.
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	b := &pgx.Batch{}
-	for _, id := range ids {
-		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, subjectLockSpace, id)
+	locks := make([]advisoryLock, len(ids))
+	for i, id := range ids {
+		locks[i] = advisoryLock{subjectLockSpace, id}
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
+	return s.admit(ctx, tx, kind, a, now, locks)
+}
+
+// admit takes locks, then asks admission's questions, all in one round
+// trip, and returns the record of an admitted action as a batch to send.
+func (s *Store) admit(ctx context.Context, tx pgx.Tx, kind string, a data.Author, now time.Time, locks []advisoryLock) (*pgx.Batch, error) {
+	ad := &admission{tx: tx, locks: locks, record: &pgx.Batch{}}
+	if err := admit.Check(ctx, ad, s.opt.Limits, kind, a, now); err != nil {
+		return nil, err
 	}
-	return admit.Check(ctx, admitTx{tx}, s.opt.Limits, kind, a, now)
+	return ad.record, nil
 }
 
 // subjectLock is the lock of one subject's limits on kind. Two subjects
@@ -79,29 +95,43 @@ func subjectLock(kind, subject string) int32 {
 	return int32(h.Sum32())
 }
 
-// admitTx answers admit.Check within one transaction.
-type admitTx struct{ tx pgx.Tx }
-
-func (t admitTx) Banned(ctx context.Context, a data.Author, now time.Time) (bool, error) {
-	return banned(ctx, t.tx, a, now)
+// admission answers admit.Check within one transaction: its locks go to
+// the server with the questions, and its record waits in a batch for the
+// write it admits.
+type admission struct {
+	tx     pgx.Tx
+	locks  []advisoryLock
+	record *pgx.Batch
 }
 
-func (t admitTx) NthNewest(ctx context.Context, kind, subject string, since time.Time, n int) (time.Time, bool, error) {
-	var at time.Time
-	err := t.tx.QueryRow(ctx, `SELECT at FROM rate_events
-		WHERE subject = $1 AND kind = $2 AND at > $3 ORDER BY at DESC LIMIT 1 OFFSET $4`,
-		subject, kind, since, n-1).Scan(&at)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return time.Time{}, false, nil
+func (ad *admission) Ask(ctx context.Context, kind string, a data.Author, now time.Time, windows []admit.Window) (bool, []time.Time, error) {
+	b := &pgx.Batch{}
+	for _, l := range ad.locks {
+		b.Queue(lockSQL, l.space, l.id)
 	}
-	return at, err == nil, err
+	var found bool
+	b.Queue(bannedSQL, a.KeyFingerprint, a.IP, now).QueryRow(func(r pgx.Row) error { return r.Scan(&found) })
+	nth := make([]time.Time, len(windows))
+	for i, w := range windows {
+		b.Queue(`SELECT at FROM rate_events WHERE subject = $1 AND kind = $2 AND at > $3
+			ORDER BY at DESC LIMIT 1 OFFSET $4`, w.Subject, kind, w.Since, w.Count-1).
+			QueryRow(func(r pgx.Row) error {
+				if err := r.Scan(&nth[i]); !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				return nil
+			})
+	}
+	if err := ad.tx.SendBatch(ctx, b).Close(); err != nil {
+		return false, nil, err
+	}
+	return found, nth, nil
 }
 
-func (t admitTx) Record(ctx context.Context, kind, subject string, since, now time.Time) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM rate_events WHERE subject = $1 AND kind = $2 AND at <= $3`,
-		subject, kind, since); err != nil {
-		return err
+func (ad *admission) Record(ctx context.Context, kind string, windows []admit.Window, now time.Time) error {
+	for _, w := range windows {
+		ad.record.Queue(`DELETE FROM rate_events WHERE subject = $1 AND kind = $2 AND at <= $3`, w.Subject, kind, w.Since)
+		ad.record.Queue(`INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)`, kind, w.Subject, now)
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)`, kind, subject, now)
-	return err
+	return nil
 }
