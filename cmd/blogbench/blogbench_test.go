@@ -83,7 +83,7 @@ func TestRunAgainstBlogAndBaseline(t *testing.T) {
 		Label: "blog", Addr: blogAddr, Sessions: 8, Concurrency: 4, Width: 100, Height: 40,
 		Command: "read " + goPost, ReadyText: "min read", Keys: 4,
 		Writers: 2, Comments: 1, Slug: goPost, WatchKeys: "G", WatchText: "Check back later",
-		Burst: 6, BurstWithin: 300 * time.Millisecond, Screens: 3,
+		Burst: 6, BurstWithin: 300 * time.Millisecond, BurstCrowd: true, Screens: 3,
 		Idle: 300 * time.Millisecond, PID: os.Getpid(), Wait: 10 * time.Second,
 	}
 	if testing.Verbose() {

@@ -77,6 +77,23 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 	started := make([]time.Time, c.Burst)
 	ok := make([]bool, c.Burst)
 	ids := make([]int64, c.Burst) // as the server numbered them
+	post := func(i int) (string, string, int, error) {
+		return termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(tokens[i]))
+	}
+	if c.BurstCrowd {
+		crowd := make([]ssh.Signer, c.Burst)
+		for i := range crowd {
+			var err error
+			if crowd[i], err = termclient.NewSigner(); err != nil {
+				errs.add("burst key", err)
+				return
+			}
+		}
+		post = func(i int) (string, string, int, error) {
+			from := fmt.Sprintf("127.1.%d.%d", i/200, i%200+1)
+			return termclient.ExecFrom(from, c.addrs()[0], crowd[i], c.postCommand(), strings.NewReader(tokens[i]))
+		}
+	}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i := range tokens {
@@ -89,7 +106,7 @@ func burst(ctx context.Context, c Config, watchers []*session, writers []ssh.Sig
 		}
 		started[i] = time.Now()
 		wg.Go(func() {
-			stdout, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(tokens[i]))
+			stdout, stderr, code, err := post(i)
 			if err == nil && code != 0 {
 				err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
 			}

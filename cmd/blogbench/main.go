@@ -105,6 +105,7 @@ func runMain(ctx context.Context, args []string, start bool) error {
 	fs.StringVar(&c.WatchText, "watch-text", "Check back later", "text that shows all comments are loaded")
 	fs.IntVar(&c.Burst, "burst", 0, "after the fan-out, post this many comments at once to the watched post (0: none)")
 	fs.DurationVar(&c.BurstWithin, "burst-within", 10*time.Second, "spread the burst's comments evenly over this long")
+	fs.BoolVar(&c.BurstCrowd, "burst-crowd", false, "post each burst comment with its own key from its own loopback address (127.1.x.y), as a crowd would (default: the writers' keys, from 127.0.0.1)")
 	fs.IntVar(&c.Screens, "screens", 20, "watchers that emulate the whole screen, to check that the burst ends alike everywhere")
 	fs.DurationVar(&c.Settle, "settle", 0, "quiet time before the idle window, e.g. 15s to start it after the server's memory release (its CPU is reported apart)")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long to hold the sessions idle")

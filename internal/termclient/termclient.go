@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -303,10 +304,27 @@ func (s *Session) Close() error {
 // Exec runs a command without a PTY and returns its stdout, stderr and
 // exit status.
 func Exec(addr string, signer ssh.Signer, command string, stdin io.Reader) (stdout, stderr string, code int, err error) {
-	client, err := ssh.Dial("tcp", addr, ClientConfig("reader", signer, nil, 10*time.Second))
+	return ExecFrom("", addr, signer, command, stdin)
+}
+
+// ExecFrom is Exec from the local address from (an IP; "" for any), so a
+// load run on one machine can speak for many loopback addresses.
+func ExecFrom(from, addr string, signer ssh.Signer, command string, stdin io.Reader) (stdout, stderr string, code int, err error) {
+	config := ClientConfig("reader", signer, nil, 10*time.Second)
+	d := net.Dialer{Timeout: config.Timeout}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		return "", "", -1, err
 	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
+	if err != nil {
+		conn.Close()
+		return "", "", -1, err
+	}
+	client := ssh.NewClient(c, chans, reqs)
 	defer client.Close()
 	sess, err := client.NewSession()
 	if err != nil {
