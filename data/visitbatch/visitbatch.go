@@ -398,16 +398,20 @@ func (b *Batcher) flush() {
 
 // settle waits until the marks queued now for key, or for every key when
 // all is set, are written, hurrying the flush. It answers the flush's
-// error when that failed.
+// error when that failed. While flushes are failing, a key's read waits
+// for the next try instead of hurrying it: sessions opening during an
+// outage would otherwise use up the marks' attempts within a second.
 func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
 	b.mu.Lock()
 	var r *round
 	switch {
 	case (all && b.npending > 0) || (!all && b.pending[key] != nil):
 		r = b.next
-		b.hurry = true
+		if all || b.fails == 0 {
+			b.hurry = true
+			b.poke()
+		}
 		b.startLocked()
-		b.poke()
 	case (all && b.nwriting > 0) || (!all && b.writing[key] != nil):
 		r = b.cur
 	}

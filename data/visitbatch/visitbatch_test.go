@@ -462,6 +462,38 @@ func TestFailedFlushIsRetried(t *testing.T) {
 	})
 }
 
+// While flushes fail, a key's read waits for the next try rather than
+// hurrying one, so sessions opening during an outage do not use up the
+// marks' attempts; once the store is back, the read gets its marks.
+func TestReadsDoNotHurryFailingFlushes(t *testing.T) {
+	forEach(t, func(t *testing.T, be backend) {
+		b, _, outage, _ := setup(t, be, Config{Every: time.Hour, Timeout: 300 * time.Millisecond, MaxAttempts: 2})
+		restore := outage(t)
+		mark(t, b, key(1), "p", 1, 7)
+		if err := b.Flush(t.Context()); err == nil {
+			t.Fatal("Flush during the outage answered no error")
+		}
+		for range 3 {
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			if _, err := b.Visits(ctx, key(1)); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Visits during the outage = %v, want it to wait for the next try", err)
+			}
+			cancel()
+		}
+		if s := b.Stats(); s.Failures != 1 || s.Dropped != 0 || s.Pending != 1 {
+			t.Fatalf("stats = %+v, want one failure and the mark still queued", s)
+		}
+		restore()
+		if err := b.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := b.Visits(t.Context(), key(1))
+		if err != nil || len(vs) != 1 || vs[0].Position != 7 {
+			t.Fatalf("Visits after the outage = %+v, %v", vs, err)
+		}
+	})
+}
+
 // A mark is given up after MaxAttempts failed flushes, and Close gives up
 // what it cannot write in time: both are counted and logged, by count.
 func TestGivingUpIsCountedAndLogged(t *testing.T) {
