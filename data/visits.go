@@ -2,6 +2,9 @@ package data
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -44,6 +47,14 @@ type Visit struct {
 type Visits interface {
 	// MarkVisit records that key opened or left v.PostSlug: one upsert.
 	MarkVisit(ctx context.Context, key string, v Visit) error
+	// MarkVisits records many marks, of any keys, in one transaction, each
+	// as MarkVisit would: the seen ID never goes down, the position is the
+	// latest and each key keeps at most MaxVisitsPerKey visits. Marks of
+	// one key and post count as one, as PrepareVisits folds them. A mark
+	// that CheckVisit refuses is skipped and the others are still stored:
+	// the answer is then a *SkippedVisitsError saying which. Any other
+	// error means none was stored.
+	MarkVisits(ctx context.Context, marks []KeyedVisit) error
 	// Visits lists key's visits with their New counts.
 	Visits(ctx context.Context, key string) ([]Visit, error)
 	// ForgetVisits deletes all of key's visits and returns how many there
@@ -62,4 +73,104 @@ func CheckVisit(key string, v Visit) (Visit, error) {
 	v.SeenID = max(v.SeenID, 0)
 	v.Position = max(0, min(v.Position, VisitPositionScale))
 	return v, nil
+}
+
+// KeyedVisit is one mark of a batch: the key that made it and the visit.
+type KeyedVisit struct {
+	Key string
+	Visit
+}
+
+// SkippedVisit is one mark of a batch that CheckVisit refused.
+type SkippedVisit struct {
+	// Index is the mark's place in the batch as given.
+	Index int
+	Err   error
+}
+
+// SkippedVisitsError lists the marks of a batch that were refused while
+// the others were stored. Its text and its errors name no key: they say
+// which places in the batch were refused and why.
+type SkippedVisitsError struct {
+	Skipped []SkippedVisit
+}
+
+func (e *SkippedVisitsError) Error() string {
+	first := e.Skipped[0]
+	if len(e.Skipped) == 1 {
+		return fmt.Sprintf("visit mark %d refused: %v", first.Index, first.Err)
+	}
+	return fmt.Sprintf("%d visit marks refused, the first (%d): %v", len(e.Skipped), first.Index, first.Err)
+}
+
+// Unwrap gives the refusals, so errors.Is(err, ErrKeyRequired) and
+// errors.As(err, &invalid) see them.
+func (e *SkippedVisitsError) Unwrap() []error {
+	out := make([]error, len(e.Skipped))
+	for i, s := range e.Skipped {
+		out[i] = s.Err
+	}
+	return out
+}
+
+// PrepareVisits is what a store writes of a batch of marks, in the order
+// to write them: each mark checked and clamped by CheckVisit, and the
+// marks of one key and post folded into one, with the highest seen ID and
+// the position of the last of them, placed where the last one was. Past
+// MaxVisitsPerKey posts of one key in the batch, only the last ones are
+// kept: the bound would forget the others as soon as they were written.
+// The refused marks come back as a *SkippedVisitsError, nil when none
+// was.
+func PrepareVisits(marks []KeyedVisit) ([]KeyedVisit, error) {
+	type pair struct{ key, slug string }
+	type folded struct {
+		KeyedVisit
+		last int // the place of the last mark folded in
+	}
+	var skipped []SkippedVisit
+	at := make(map[pair]int, len(marks))
+	out := make([]folded, 0, len(marks))
+	for i, m := range marks {
+		v, err := CheckVisit(m.Key, m.Visit)
+		if err != nil {
+			skipped = append(skipped, SkippedVisit{Index: i, Err: err})
+			continue
+		}
+		p := pair{m.Key, v.PostSlug}
+		if j, ok := at[p]; ok {
+			f := &out[j]
+			f.SeenID = max(f.SeenID, v.SeenID)
+			f.Position = v.Position
+			f.last = i
+			continue
+		}
+		at[p] = len(out)
+		out = append(out, folded{KeyedVisit: KeyedVisit{Key: m.Key, Visit: v}, last: i})
+	}
+	slices.SortFunc(out, func(a, b folded) int { return a.last - b.last })
+	// Keep each key's last MaxVisitsPerKey posts, counting from the end.
+	perKey := make(map[string]int)
+	kept := make([]KeyedVisit, len(out))
+	n := len(out)
+	for i := len(out) - 1; i >= 0; i-- {
+		k := out[i].Key
+		if perKey[k] == MaxVisitsPerKey {
+			continue
+		}
+		perKey[k]++
+		n--
+		kept[n] = out[i].KeyedVisit
+	}
+	var err error
+	if len(skipped) > 0 {
+		err = &SkippedVisitsError{Skipped: skipped}
+	}
+	return kept[n:], err
+}
+
+// IsSkippedVisits reports whether err only says that some marks of a batch
+// were refused, so the rest were stored.
+func IsSkippedVisits(err error) bool {
+	var s *SkippedVisitsError
+	return errors.As(err, &s)
 }

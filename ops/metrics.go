@@ -103,3 +103,57 @@ func NewMetrics(renderStats func() (hits, misses uint64)) *Metrics {
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// VisitMarks is what the write-behind queue of visit marks has done, as
+// the server reads it from its batcher when /metrics is read.
+type VisitMarks struct {
+	// Queued and WrittenThrough count the marks sessions made: taken into
+	// the queue, or written at once by the session (the queue was full).
+	Queued, WrittenThrough uint64
+	// Flushes and FailedFlushes count the queue's transactions.
+	Flushes, FailedFlushes uint64
+	// Flushed counts the marks the flushes wrote, after folding the marks
+	// of one key and post together; Dropped those given up.
+	Flushed, Dropped uint64
+	// Pending is how many marks are held now, waiting or being written.
+	Pending int
+}
+
+// visitMarksCollector reports the visit queue's counts when /metrics is
+// read, so the queue keeps plain counters of its own.
+type visitMarksCollector struct {
+	stats                            func() VisitMarks
+	marks, flushes, flushed, dropped *prometheus.Desc
+	pending                          *prometheus.Desc
+}
+
+// NewVisitMarksCollector reports stats as blog_visit_marks_total{path},
+// blog_visit_flushes_total{result}, blog_visit_marks_flushed_total,
+// blog_visit_marks_dropped_total and blog_visit_marks_pending.
+func NewVisitMarksCollector(stats func() VisitMarks) prometheus.Collector {
+	return &visitMarksCollector{
+		stats:   stats,
+		marks:   prometheus.NewDesc("blog_visit_marks_total", "Visit marks (a post opened or left) sessions made, by path: queued for the next flush, or written_through at once because the queue was full.", []string{"path"}, nil),
+		flushes: prometheus.NewDesc("blog_visit_flushes_total", "Transactions writing queued visit marks, by result (ok or failed).", []string{"result"}, nil),
+		flushed: prometheus.NewDesc("blog_visit_marks_flushed_total", "Visit marks written by flushes, marks of one key and post folded into one.", nil, nil),
+		dropped: prometheus.NewDesc("blog_visit_marks_dropped_total", "Visit marks given up after failed flushes, or at shutdown with the database down.", nil, nil),
+		pending: prometheus.NewDesc("blog_visit_marks_pending", "Visit marks queued or being written now.", nil, nil),
+	}
+}
+
+func (c *visitMarksCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.marks, c.flushes, c.flushed, c.dropped, c.pending} {
+		ch <- d
+	}
+}
+
+func (c *visitMarksCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.marks, prometheus.CounterValue, float64(s.Queued), "queued")
+	ch <- prometheus.MustNewConstMetric(c.marks, prometheus.CounterValue, float64(s.WrittenThrough), "written_through")
+	ch <- prometheus.MustNewConstMetric(c.flushes, prometheus.CounterValue, float64(s.Flushes), "ok")
+	ch <- prometheus.MustNewConstMetric(c.flushes, prometheus.CounterValue, float64(s.FailedFlushes), "failed")
+	ch <- prometheus.MustNewConstMetric(c.flushed, prometheus.CounterValue, float64(s.Flushed))
+	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped))
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(s.Pending))
+}

@@ -13,6 +13,7 @@ import (
 
 	"blog/data"
 	"blog/data/sqlite"
+	"blog/data/visitbatch"
 	"blog/internal/termclient"
 	"blog/posts"
 	"blog/server"
@@ -46,6 +47,7 @@ type serverOpts struct {
 	caches    server.CacheBudgets
 	idle      time.Duration // IdleTimeout
 	maxConn   time.Duration // MaxTimeout
+	visits    visitbatch.Config
 }
 
 func quietLog() *slog.Logger {
@@ -112,6 +114,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		Caches:             o.caches,
 		IdleTimeout:        o.idle,
 		MaxTimeout:         o.maxConn,
+		VisitMarks:         o.visits,
 		Log:                quietLog(),
 	}, lib, o.store)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"blog/commands"
 	"blog/data"
+	"blog/data/visitbatch"
 	"blog/ops"
 	"blog/posts"
 	"blog/terminal"
@@ -69,7 +70,11 @@ type Config struct {
 	// has been this long without a session opening or closing or a live
 	// event, after each busy spell (see quiet.go). Zero never does.
 	ReleaseMemoryAfter time.Duration
-	Log                *slog.Logger
+	// VisitMarks tunes the queue that writes the sessions' visit marks
+	// together (see visitbatch); zero values take its defaults, and Log
+	// the server's.
+	VisitMarks visitbatch.Config
+	Log        *slog.Logger
 
 	// Newsletter signs readers up (newsletter.Signup); nil stores sign-ups
 	// without mailing anyone (see newsletterOrStore).
@@ -89,8 +94,9 @@ type Server struct {
 	exec    *commands.Env // what a visitor runs without a terminal
 	metrics *ops.Metrics
 	limiter *connLimiter
-	quiet   *quietTrigger // nil when memory is left to the runtime
-	watch   watchers      // see Watch
+	quiet   *quietTrigger       // nil when memory is left to the runtime
+	visits  *visitbatch.Batcher // the sessions' visit marks, written together
+	watch   watchers            // see Watch
 
 	ssh      *ssh.Server
 	sshLn    net.Listener
@@ -125,11 +131,18 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	s.metrics = m
 	s.limiter = newConnLimiter(cfg.ConnLimits, m)
 	// Sessions and commands use the observed store behind the shared
-	// threads; the hub reads events from the store itself and keeps the
+	// threads, with their visit marks queued in front of it and written
+	// together; the hub reads events from the store itself and keeps the
 	// threads current.
-	shared := threads.New(observedStore{VisitorStore: store, m: m}, cfg.Caches.Comments)
+	observed := observedStore{VisitorStore: store, m: m}
+	if cfg.VisitMarks.Log == nil {
+		cfg.VisitMarks.Log = cfg.Log
+	}
+	s.visits = visitbatch.New(observed, cfg.VisitMarks)
+	shared := threads.New(queuedVisits{VisitorStore: observed, queue: s.visits}, cfg.Caches.Comments)
 	s.store = shared
 	m.Registry.MustRegister(ops.NewCacheCollector(func() []ops.CacheSize { return s.cacheSizes(shared) }))
+	m.Registry.MustRegister(ops.NewVisitMarksCollector(s.visitMarks))
 	s.hub = newHub(store, m, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
 		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
@@ -296,8 +309,27 @@ func (s *Server) shutdown() error {
 	if s.httpLn != nil {
 		_ = s.http.Shutdown(ctx)
 	}
+	s.closeVisits(done)
 	s.log.Info("stopped")
 	return nil
+}
+
+// closeVisits writes the queued visit marks before Serve returns and the
+// caller closes the store. Sessions cut off at the end of the grace period
+// mark where their visitors stopped as their programs end, so they are
+// given up to leaveTimeout more (done closes when every session has ended);
+// a mark made after the queue has closed is written by its session.
+func (s *Server) closeVisits(sessionsDone <-chan struct{}) {
+	wait := time.NewTimer(leaveTimeout + time.Second)
+	select {
+	case <-sessionsDone:
+	case <-wait.C:
+	}
+	wait.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), visitbatch.DefaultTimeout)
+	defer cancel()
+	// The queue logs what it could not write, by count.
+	_ = s.visits.Close(ctx)
 }
 
 func addrString(a net.Addr) string {

@@ -19,8 +19,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// leaveTimeout bounds the one write a session makes after its program
-// ends: the visit's reading position.
+// leaveTimeout bounds the one mark a session makes after its program
+// ends: the visit's reading position. It is queued (see visitbatch), and
+// only written by the session itself when the queue is full or closed.
 const leaveTimeout = 2 * time.Second
 
 // noEnvironment is every program's environment (see runTUI).

@@ -7,7 +7,10 @@ import (
 
 	"blog/data"
 	"blog/data/postgres/pgtest"
+	"blog/data/visitbatch"
 	"blog/internal/termclient"
+
+	"golang.org/x/crypto/ssh"
 )
 
 const goTitle = "Go for Backend Services"
@@ -197,6 +200,9 @@ func TestNewSinceLastVisitAcrossReplicasOnPostgres(t *testing.T) {
 	typeKeys(t, b, "\x1b")
 	waitList(t, b, "read again on replica two", read)
 
+	// A replica writes its visit marks together, within a flush's pause:
+	// the other one reads the mark once it is written.
+	waitVisit(t, one.store, sshFingerprint(key), func(v data.Visit) bool { return v.New == 0 })
 	c := one.open(t, key, 100, 40)
 	waitList(t, c, "read on replica one after reading on two", read)
 
@@ -206,4 +212,103 @@ func TestNewSinceLastVisitAcrossReplicasOnPostgres(t *testing.T) {
 	}
 	d := one.open(t, key, 100, 40)
 	waitList(t, d, "unread on replica one after forget on two", unread)
+}
+
+// waitMetric waits until the series on /metrics reads want.
+func waitMetric(t *testing.T, ts *testServer, series string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		got := metricValue(t, ts, series)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v, want %v", series, got, want)
+		}
+		time.Sleep(10 * time.Millisecond) // polling /metrics, not waiting for time to pass
+	}
+}
+
+// noVisits fails the test if the store holds a visit of key.
+func noVisits(t *testing.T, st data.Store, key string) {
+	t.Helper()
+	if vs, err := st.Visits(t.Context(), key); err != nil || len(vs) != 0 {
+		t.Fatalf("visits stored before any flush: %+v, %v", vs, err)
+	}
+}
+
+// TestVisitMarksOfManySessionsTakeOneTransaction: the marks of sessions
+// opening posts wait in the queue, and one transaction writes them all
+// when a returning visitor's session reads its visits, which finds their
+// visit: a visitor sees their own marks at once.
+func TestVisitMarksOfManySessionsTakeOneTransaction(t *testing.T) {
+	// The queue's pause is longer than the test: only a read flushes it.
+	ts := startServer(t, serverOpts{visits: visitbatch.Config{Every: time.Hour}})
+	const sessions = 4
+	var keys []string
+	first := newKey(t)
+	for i := range sessions {
+		k := first
+		if i > 0 {
+			k = newKey(t)
+		}
+		keys = append(keys, sshFingerprint(k))
+		s := ts.open(t, k, 100, 40)
+		waitFor(t, s, "enter read")
+		ts.openPost(t, s, goPost)
+	}
+	waitMetric(t, ts, `blog_visit_marks_total{path="queued"}`, sessions)
+	for _, k := range keys {
+		noVisits(t, ts.store, k)
+	}
+	if n := metricValue(t, ts, `blog_visit_flushes_total{result="ok"}`); n != 0 {
+		t.Fatalf("%v flushes before any read", n)
+	}
+
+	// A comment after the marks: the returning visitor's list says "1 new"
+	// only once it has read their visit (before, it says nothing; without
+	// the visit, "unread").
+	postComment(t, ts.addr, "After the four sessions opened the post")
+	again := ts.open(t, first, 100, 40)
+	waitList(t, again, "1 new in the next session", newComments("1"))
+	if n := metricValue(t, ts, `blog_visit_flushes_total{result="ok"}`); n != 1 {
+		t.Errorf("%d marks took %v transactions, want 1", sessions, n)
+	}
+	if n := metricValue(t, ts, "blog_visit_marks_flushed_total"); n != sessions {
+		t.Errorf("the flush wrote %v marks, want %d", n, sessions)
+	}
+	if n := metricValue(t, ts, "blog_visit_marks_pending"); n != 0 {
+		t.Errorf("%v marks still pending", n)
+	}
+	for _, k := range keys {
+		waitVisit(t, ts.store, k, func(data.Visit) bool { return true })
+	}
+}
+
+// TestShutdownWritesQueuedVisitMarks: the marks still queued at shutdown,
+// those of a visitor who hung up and of one still reading when the server
+// stopped (made as their program ends), are written before Serve returns.
+func TestShutdownWritesQueuedVisitMarks(t *testing.T) {
+	ts := startServer(t, serverOpts{visits: visitbatch.Config{Every: time.Hour}})
+	gone, staying := newKey(t), newKey(t)
+	a := readAtEnd(t, ts, gone)
+	if err := a.Drop(); err != nil {
+		t.Fatal(err)
+	}
+	// Opened, then left at the end: two marks of one post, folded.
+	waitMetric(t, ts, `blog_visit_marks_total{path="queued"}`, 2)
+	b := readAtEnd(t, ts, staying)
+	waitMetric(t, ts, `blog_visit_marks_total{path="queued"}`, 3)
+	noVisits(t, ts.store, sshFingerprint(gone))
+	noVisits(t, ts.store, sshFingerprint(staying))
+
+	ts.stop()
+	<-b.Done()
+	for _, k := range []ssh.Signer{gone, staying} {
+		vs, err := ts.store.Visits(t.Context(), sshFingerprint(k))
+		if err != nil || len(vs) != 1 || vs[0].Position != data.VisitPositionScale {
+			t.Errorf("after shutdown the store holds %+v, %v; want the post left at its end", vs, err)
+		}
+	}
 }

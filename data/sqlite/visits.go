@@ -14,20 +14,61 @@ func (s *Store) MarkVisit(ctx context.Context, key string, v data.Visit) error {
 	if err != nil {
 		return err
 	}
+	return s.writeVisits(ctx, []data.KeyedVisit{{Key: key, Visit: v}})
+}
+
+// MarkVisits records a batch of marks in one transaction; see data.Visits.
+func (s *Store) MarkVisits(ctx context.Context, marks []data.KeyedVisit) error {
+	ok, skipped := data.PrepareVisits(marks)
+	if len(ok) == 0 {
+		return skipped
+	}
+	if err := s.writeVisits(ctx, ok); err != nil {
+		return err
+	}
+	return skipped
+}
+
+// writeVisits upserts checked marks, at most one per key and post, in one
+// transaction, then trims each of their keys to the bound.
+func (s *Store) writeVisits(ctx context.Context, marks []data.KeyedVisit) error {
 	now := micros(s.now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO visits (key, post_slug, seen_id, position, at)
+		up, err := tx.PrepareContext(ctx, `INSERT INTO visits (key, post_slug, seen_id, position, at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (key, post_slug) DO UPDATE SET seen_id = max(visits.seen_id, excluded.seen_id),
-				position = excluded.position, at = excluded.at`,
-			key, v.PostSlug, v.SeenID, v.Position, now); err != nil {
+				position = excluded.position, at = excluded.at`)
+		if err != nil {
 			return err
 		}
-		// Past the bound, the least recently marked visits go.
-		_, err := tx.ExecContext(ctx, `DELETE FROM visits WHERE key = ? AND at < (
-			SELECT at FROM visits WHERE key = ? ORDER BY at DESC LIMIT 1 OFFSET ?)`,
-			key, key, data.MaxVisitsPerKey-1)
-		return err
+		defer up.Close()
+		keys := make([]string, 0, 1)
+		seen := make(map[string]bool, 1)
+		for _, m := range marks {
+			if _, err := up.ExecContext(ctx, m.Key, m.PostSlug, m.SeenID, m.Position, now); err != nil {
+				return err
+			}
+			if !seen[m.Key] {
+				seen[m.Key] = true
+				keys = append(keys, m.Key)
+			}
+		}
+		// Past the bound, the least recently marked visits go. Visits
+		// marked at the same instant (one batch) are told apart by slug,
+		// so the bound is exact even then; the primary key makes the
+		// index (key, at, post_slug), so this order is the index's.
+		trim, err := tx.PrepareContext(ctx, `DELETE FROM visits WHERE key = ?1 AND (at, post_slug) < (
+			SELECT at, post_slug FROM visits WHERE key = ?1 ORDER BY at DESC, post_slug DESC LIMIT 1 OFFSET ?2)`)
+		if err != nil {
+			return err
+		}
+		defer trim.Close()
+		for _, k := range keys {
+			if _, err := trim.ExecContext(ctx, k, data.MaxVisitsPerKey-1); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -39,7 +80,7 @@ func (s *Store) Visits(ctx context.Context, key string) ([]data.Visit, error) {
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT v.post_slug, v.seen_id, v.position, v.at,
 			(SELECT count(*) FROM comments c WHERE c.post_slug = v.post_slug AND c.id > v.seen_id AND NOT c.hidden AND NOT c.deleted)
-		FROM visits v WHERE v.key = ? ORDER BY v.at DESC LIMIT ?`, key, data.MaxVisitsPerKey)
+		FROM visits v WHERE v.key = ? ORDER BY v.at DESC, v.post_slug DESC LIMIT ?`, key, data.MaxVisitsPerKey)
 	if err != nil {
 		return nil, markUnavailable(err)
 	}

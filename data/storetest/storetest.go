@@ -85,6 +85,9 @@ func Run(t *testing.T, open Opener) {
 		{"VisitsKeyless", testVisitsKeyless},
 		{"VisitsBounded", testVisitsBounded},
 		{"ForgetVisits", testForgetVisits},
+		{"VisitsBatch", testVisitsBatch},
+		{"VisitsBatchSkips", testVisitsBatchSkips},
+		{"VisitsBatchBounded", testVisitsBatchBounded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -165,4 +165,149 @@ func testCrossVisits(t *testing.T, open PairOpener) {
 	}
 }
 
+// testVisitsBatch: a batch stores each key's marks in one call, folding
+// the marks of one key and post into one: the highest seen ID and the last
+// position win, and a stored seen ID is never lowered.
+func testVisitsBatch(t *testing.T, open Opener) {
+	s := newEnv(t, open, noLimits())
+	a, b := author("1").KeyFingerprint, author("2").KeyFingerprint
+	if err := s.MarkVisits(t.Context(), nil); err != nil {
+		t.Fatalf("MarkVisits(nothing) = %v", err)
+	}
+	mark(t, s, a, data.Visit{PostSlug: "kept", SeenID: 50, Position: 10})
+	s.clock.Advance(time.Minute)
+	marks := []data.KeyedVisit{
+		{Key: a, Visit: data.Visit{PostSlug: "p", SeenID: 5, Position: 100}},
+		{Key: b, Visit: data.Visit{PostSlug: "p", SeenID: 1, Position: 7}},
+		{Key: a, Visit: data.Visit{PostSlug: "p", SeenID: 9, Position: 200}},
+		{Key: a, Visit: data.Visit{PostSlug: "kept", SeenID: 20, Position: 30}},
+		{Key: a, Visit: data.Visit{PostSlug: "q", SeenID: 3, Position: data.VisitPositionScale + 9}},
+		{Key: a, Visit: data.Visit{PostSlug: "p", SeenID: 7, Position: 300}},
+	}
+	if err := s.MarkVisits(t.Context(), marks); err != nil {
+		t.Fatalf("MarkVisits: %v", err)
+	}
+	now := start.Add(time.Minute)
+	got := visitsOf(t, s, a)
+	want := map[string]data.Visit{
+		"p":    {PostSlug: "p", SeenID: 9, Position: 300, At: now},
+		"kept": {PostSlug: "kept", SeenID: 50, Position: 30, At: now},
+		"q":    {PostSlug: "q", SeenID: 3, Position: data.VisitPositionScale, At: now},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("visits = %+v, want %+v", got, want)
+	}
+	for slug, w := range want {
+		g := got[slug]
+		if g.SeenID != w.SeenID || g.Position != w.Position || !g.At.Equal(w.At) || g.At.Location() != time.UTC {
+			t.Errorf("visit %q = %+v, want seen %d, position %d, at %v UTC", slug, g, w.SeenID, w.Position, w.At)
+		}
+	}
+	if v := visitsOf(t, s, b)["p"]; v.SeenID != 1 || v.Position != 7 {
+		t.Errorf("the other key's visit = %+v, want seen 1, position 7", v)
+	}
+}
+
+// testVisitsBatchSkips: a batch stores its valid marks and reports the
+// ones CheckVisit refuses, by their place in the batch.
+func testVisitsBatchSkips(t *testing.T, open Opener) {
+	s := newEnv(t, open, noLimits())
+	key := author("1").KeyFingerprint
+	marks := []data.KeyedVisit{
+		{Key: key, Visit: data.Visit{PostSlug: "p", SeenID: 4}},
+		{Key: "", Visit: data.Visit{PostSlug: "p"}},
+		{Key: key, Visit: data.Visit{PostSlug: ""}},
+		{Key: key, Visit: data.Visit{PostSlug: "q", Position: 5}},
+		{Key: key, Visit: data.Visit{PostSlug: strings.Repeat("s", data.MaxVisitSlugBytes+1)}},
+	}
+	err := s.MarkVisits(t.Context(), marks)
+	var skipped *data.SkippedVisitsError
+	if !errors.As(err, &skipped) || !data.IsSkippedVisits(err) {
+		t.Fatalf("MarkVisits = %v, want a *SkippedVisitsError", err)
+	}
+	var idx []int
+	for _, sk := range skipped.Skipped {
+		idx = append(idx, sk.Index)
+	}
+	if len(idx) != 3 || idx[0] != 1 || idx[1] != 2 || idx[2] != 4 {
+		t.Errorf("skipped %v, want [1 2 4]", idx)
+	}
+	var inv *data.InvalidError
+	if !errors.Is(err, data.ErrKeyRequired) || !errors.As(err, &inv) {
+		t.Errorf("%v does not unwrap to ErrKeyRequired and *InvalidError", err)
+	}
+	if strings.Contains(err.Error(), key) {
+		t.Errorf("the error names the key: %v", err)
+	}
+	got := visitsOf(t, s, key)
+	if len(got) != 2 || got["p"].SeenID != 4 || got["q"].Position != 5 {
+		t.Fatalf("valid marks stored = %+v, want p and q", got)
+	}
+	// A batch of refused marks only stores nothing.
+	err = s.MarkVisits(t.Context(), []data.KeyedVisit{{Key: "", Visit: data.Visit{PostSlug: "r"}}})
+	if !data.IsSkippedVisits(err) {
+		t.Fatalf("MarkVisits(all refused) = %v, want a *SkippedVisitsError", err)
+	}
+	if got := visitsOf(t, s, key); len(got) != 2 {
+		t.Fatalf("visits after a refused batch = %+v", got)
+	}
+}
+
+// testVisitsBatchBounded: a batch keeps each key to MaxVisitsPerKey visits,
+// the most recent, even when it marks more than that at one instant and
+// when the visits it displaces were marked at one instant too.
+func testVisitsBatchBounded(t *testing.T, open Opener) {
+	s := newEnv(t, open, noLimits())
+	key, other := author("1").KeyFingerprint, author("2").KeyFingerprint
+	n := data.MaxVisitsPerKey + 3
+	marks := make([]data.KeyedVisit, 0, n+1)
+	for i := range n {
+		marks = append(marks, data.KeyedVisit{Key: key, Visit: data.Visit{PostSlug: "old-" + itoa(i)}})
+	}
+	marks = append(marks, data.KeyedVisit{Key: other, Visit: data.Visit{PostSlug: "p"}})
+	if err := s.MarkVisits(t.Context(), marks); err != nil {
+		t.Fatal(err)
+	}
+	got := visitsOf(t, s, key)
+	if len(got) != data.MaxVisitsPerKey {
+		t.Fatalf("kept %d visits, want %d", len(got), data.MaxVisitsPerKey)
+	}
+	for i := range 3 {
+		if _, ok := got["old-"+itoa(i)]; ok {
+			t.Fatalf("old-%d, among the first marks of the batch, was kept past the bound", i)
+		}
+	}
+	if _, ok := got["old-"+itoa(n-1)]; !ok {
+		t.Fatal("the batch's last mark was dropped")
+	}
+	// The next batch marks later: its new posts displace as many of the
+	// first batch's, which were all marked at one instant.
+	s.clock.Advance(time.Second)
+	if err := s.MarkVisits(t.Context(), []data.KeyedVisit{
+		{Key: key, Visit: data.Visit{PostSlug: "new-1"}},
+		{Key: key, Visit: data.Visit{PostSlug: "new-2"}},
+		{Key: key, Visit: data.Visit{PostSlug: "old-" + itoa(n-1), SeenID: 8}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got = visitsOf(t, s, key)
+	if len(got) != data.MaxVisitsPerKey {
+		t.Fatalf("kept %d visits after the second batch, want %d", len(got), data.MaxVisitsPerKey)
+	}
+	for _, slug := range []string{"new-1", "new-2", "old-" + itoa(n-1)} {
+		if _, ok := got[slug]; !ok {
+			t.Errorf("%s, marked last, was dropped", slug)
+		}
+	}
+	if got := visitsOf(t, s, other); len(got) != 1 {
+		t.Fatalf("another key's visits = %+v, want its one", got)
+	}
+	// A single mark after the batches holds the same bound.
+	s.clock.Advance(time.Second)
+	mark(t, s, key, data.Visit{PostSlug: "single"})
+	if got := visitsOf(t, s, key); len(got) != data.MaxVisitsPerKey {
+		t.Fatalf("kept %d visits after a single mark, want %d", len(got), data.MaxVisitsPerKey)
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
