@@ -87,6 +87,8 @@ func BenchmarkAddComment(b *testing.B) { storetest.BenchAddComment(b, benchOpen)
 
 func BenchmarkComments(b *testing.B) { storetest.BenchComments(b, benchOpen) }
 
+func BenchmarkVisitsOfNewKey(b *testing.B) { storetest.BenchVisitsOfNewKey(b, benchOpen) }
+
 func benchOpen(b *testing.B, opt data.Options) data.Store { return open(b, pgtest.NewDatabase(b), opt) }
 
 func TestOutboxReplicas(t *testing.T) {

@@ -75,6 +75,8 @@ func BenchmarkAddComment(b *testing.B) { storetest.BenchAddComment(b, benchOpen)
 
 func BenchmarkComments(b *testing.B) { storetest.BenchComments(b, benchOpen) }
 
+func BenchmarkVisitsOfNewKey(b *testing.B) { storetest.BenchVisitsOfNewKey(b, benchOpen) }
+
 func benchOpen(b *testing.B, opt data.Options) data.Store { return open(b, opt) }
 
 // Two stores on one file stand for two processes sharing it: each has its

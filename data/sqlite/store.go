@@ -25,10 +25,13 @@ import (
 type Store struct {
 	write *sql.DB // one connection: SQLite has one writer at a time anyway
 	read  *sql.DB
-	opt   data.Options
-	feed  *feed.Feed
-	watch *watcher
-	locks jobLocks
+	// visits is the visits query, prepared once: every session runs it as
+	// it starts, and parsing it took more than half of its time.
+	visits *sql.Stmt
+	opt    data.Options
+	feed   *feed.Feed
+	watch  *watcher
+	locks  jobLocks
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
@@ -72,6 +75,11 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 	}
 	s.read.SetMaxOpenConns(int(opt.MaxConns))
 	if err := s.read.PingContext(ctx); err != nil {
+		s.read.Close()
+		write.Close()
+		return nil, markUnavailable(err)
+	}
+	if s.visits, err = s.read.PrepareContext(ctx, visitsSQL); err != nil {
 		s.read.Close()
 		write.Close()
 		return nil, markUnavailable(err)
@@ -140,7 +148,7 @@ func (s *Store) Close() error {
 		s.stopWatch()
 		<-s.watchDone
 		s.feed.Close()
-		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+		s.closeErr = errors.Join(s.visits.Close(), s.read.Close(), s.write.Close())
 	})
 	return s.closeErr
 }

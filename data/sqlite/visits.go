@@ -78,9 +78,7 @@ func (s *Store) Visits(ctx context.Context, key string) ([]data.Visit, error) {
 	if key == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT v.post_slug, v.seen_id, v.position, v.at,
-			(SELECT count(*) FROM comments c WHERE c.post_slug = v.post_slug AND c.id > v.seen_id AND NOT c.hidden AND NOT c.deleted)
-		FROM visits v WHERE v.key = ? ORDER BY v.at DESC, v.post_slug DESC LIMIT ?`, key, data.MaxVisitsPerKey)
+	rows, err := s.visits.QueryContext(ctx, key, data.MaxVisitsPerKey)
 	if err != nil {
 		return nil, markUnavailable(err)
 	}
@@ -97,6 +95,11 @@ func (s *Store) Visits(ctx context.Context, key string) ([]data.Visit, error) {
 	}
 	return out, markUnavailable(rows.Err())
 }
+
+// visitsSQL lists key ($1) visits, at most $2, with their New counts.
+const visitsSQL = `SELECT v.post_slug, v.seen_id, v.position, v.at,
+		(SELECT count(*) FROM comments c WHERE c.post_slug = v.post_slug AND c.id > v.seen_id AND NOT c.hidden AND NOT c.deleted)
+	FROM visits v WHERE v.key = ? ORDER BY v.at DESC, v.post_slug DESC LIMIT ?`
 
 // ForgetVisits deletes all of key's visits.
 func (s *Store) ForgetVisits(ctx context.Context, key string) (int64, error) {

@@ -51,3 +51,17 @@ func BenchComments(b *testing.B, open BenchOpener) {
 		}
 	}
 }
+
+// BenchVisitsOfNewKey measures what every session asks as it starts: the
+// visits of a key, here one that has none yet, as most readers' keys are.
+func BenchVisitsOfNewKey(b *testing.B, open BenchOpener) {
+	s := open(b, unlimited())
+	i := 0
+	for b.Loop() {
+		i++
+		vs, err := s.Visits(b.Context(), fmt.Sprint("SHA256:reader", i))
+		if err != nil || len(vs) != 0 {
+			b.Fatal(len(vs), err)
+		}
+	}
+}
