@@ -313,6 +313,12 @@ func (b *Batcher) flush() {
 	default:
 	}
 	b.hurry = false
+	if b.npending == 0 {
+		// Close gave the queue up while the flusher paused: there is
+		// nothing to write, and no transaction to count.
+		b.mu.Unlock()
+		return
+	}
 	r := b.next
 	b.cur, b.next = r, &round{done: make(chan struct{})}
 	b.writing, b.nwriting = b.pending, b.npending

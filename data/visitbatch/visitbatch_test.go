@@ -180,6 +180,14 @@ func setupBlocking(t *testing.T, be backend, cfg Config) (*Batcher, *counted, fu
 			t.Errorf("the logs name a key:\n%s", s)
 		}
 	})
+	// Closed before the store and the look at the logs (cleanups run
+	// last first), so no flusher outlives the test or writes to a closed
+	// store.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = b.Close(ctx)
+	})
 	return b, c, outage, block, l
 }
 
