@@ -251,8 +251,10 @@ func TestMarksReachTheStore(t *testing.T) {
 			t.Errorf("stored %+v, want seen 3 and the last position, 200", v)
 		}
 		waitUntil(t, "the flusher to end", b.idle)
-		if s := b.Stats(); s.Queued != 3 || s.Flushed != 2 || s.Pending != 0 || s.WrittenThrough != 0 {
-			t.Errorf("stats = %+v, want 3 queued, 2 flushed, none pending or written through", s)
+		// The first two marks fold unless a flush (Every is short, the
+		// machine may be slow) takes the first before the second comes.
+		if s := b.Stats(); s.Queued != 3 || s.Flushed != uint64(st.marks.Load()) || s.Flushed < 2 || s.Flushed > 3 || s.Pending != 0 || s.WrittenThrough != 0 {
+			t.Errorf("stats = %+v with %d marks sent, want 3 queued, 2 or 3 flushed as sent, none pending or written through", s, st.marks.Load())
 		}
 		// The next mark starts a flusher again.
 		mark(t, b, key(1), "q", 0, 0)
