@@ -263,7 +263,10 @@ func (b *Batcher) run() {
 	for {
 		b.mu.Lock()
 		if b.npending == 0 {
+			// Whatever failed before is behind us: the next mark starts
+			// afresh, not after the longest pause.
 			b.running = false
+			b.fails = 0
 			b.mu.Unlock()
 			return
 		}
