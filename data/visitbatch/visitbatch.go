@@ -18,10 +18,11 @@
 //
 // A flush that fails (the database is down) puts its marks back in the
 // queue, folded with those that came meanwhile, and is tried again after
-// a pause that doubles up to MaxBackoff. A mark is given up after
-// MaxAttempts failed flushes, and Close gives up what it cannot write
-// before its context ends; both are logged, with counts and never keys,
-// and counted in Stats.Dropped.
+// a pause that doubles up to MaxBackoff, for as long as the process runs:
+// a routine database restart loses no mark, and MaxPending bounds what
+// waits meanwhile. Only Close gives marks up, those it cannot write before
+// its context ends (the database still down at shutdown); they are logged,
+// with a count and never keys, and counted in Stats.Dropped.
 package visitbatch
 
 import (
@@ -38,13 +39,13 @@ import (
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultEvery       = 150 * time.Millisecond
-	DefaultFlushAt     = 1000
-	DefaultMaxPending  = 10000
-	DefaultMaxAttempts = 8
-	DefaultTimeout     = 5 * time.Second
+	DefaultEvery      = 150 * time.Millisecond
+	DefaultFlushAt    = 1000
+	DefaultMaxPending = 10000
+	DefaultTimeout    = 5 * time.Second
 	// MaxBackoff bounds the pause between failed flushes (unless Every is
-	// longer): the first retry waits Every, each next one twice as long.
+	// longer): the first retry waits Every, each next one twice as long,
+	// and from then on every MaxBackoff until the store takes them.
 	MaxBackoff = 5 * time.Second
 )
 
@@ -58,8 +59,6 @@ type Config struct {
 	// MaxPending bounds the marks held, queued and being written: a mark
 	// of a new key and post past it is written by its caller.
 	MaxPending int
-	// MaxAttempts is how many failed flushes a mark survives.
-	MaxAttempts int
 	// Timeout bounds one flush's transaction.
 	Timeout time.Duration
 	// Log gets the failures; nil means slog.Default().
@@ -75,9 +74,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
@@ -100,8 +96,8 @@ type Stats struct {
 	Flushes, Failures uint64
 	// Flushed counts the marks the flushes stored, after folding.
 	Flushed uint64
-	// Dropped counts marks given up: after MaxAttempts failed flushes, or
-	// at Close with the database still failing.
+	// Dropped counts marks given up, which only Close does: those it
+	// could not write before its context ended.
 	Dropped uint64
 	// Pending is how many marks wait in the queue now, and Writing how
 	// many are being written.
@@ -110,9 +106,8 @@ type Stats struct {
 
 // entry is one queued key and post.
 type entry struct {
-	v        data.Visit
-	seq      uint64 // when it was last marked, to write a batch in order
-	attempts int    // failed flushes it has been in
+	v   data.Visit
+	seq uint64 // when it was last marked, to write a batch in order
 }
 
 // marks are entries by key, then by post.
@@ -307,7 +302,7 @@ func (b *Batcher) pauseLocked() time.Duration {
 // flush writes the queue in one transaction. On failure the marks go back
 // into the queue, folded with any that came meanwhile (those are newer:
 // their position and place win, the highest seen ID is kept), except the
-// ones that have failed MaxAttempts times.
+// ones Close has given up on meanwhile: those are dropped.
 func (b *Batcher) flush() {
 	b.mu.Lock()
 	// This flush answers every wake-up so far.
@@ -356,24 +351,20 @@ func (b *Batcher) flush() {
 	}
 
 	b.mu.Lock()
-	var dropped, back int
+	var dropped int
 	if err != nil {
 		b.fails++
 		for key, bySlug := range b.writing {
 			for slug, e := range bySlug {
-				e.attempts++
-				if p := b.pending.get(key, slug); p != nil {
-					p.v.SeenID = max(p.v.SeenID, e.v.SeenID)
-					p.attempts = max(p.attempts, e.attempts)
-					back++
-					continue
-				}
-				if e.attempts >= b.cfg.MaxAttempts || b.closed {
+				if b.closed {
 					dropped++
 					continue
 				}
+				if p := b.pending.get(key, slug); p != nil {
+					p.v.SeenID = max(p.v.SeenID, e.v.SeenID)
+					continue
+				}
 				b.addLocked(key, e)
-				back++
 			}
 		}
 	}
@@ -401,7 +392,7 @@ func (b *Batcher) flush() {
 		b.cfg.Log.Warn("visit marks not written; they wait for the next flush", "marks", len(sorted), "failures", fails, "err", err)
 	}
 	if dropped > 0 {
-		b.cfg.Log.Error("visit marks given up after failed flushes", "marks", dropped, "kept", back, "err", err)
+		b.cfg.Log.Error("visit marks not written at shutdown", "marks", dropped, "err", err)
 	}
 }
 
@@ -409,7 +400,7 @@ func (b *Batcher) flush() {
 // all is set, are written, hurrying the flush. It answers the flush's
 // error when that failed. While flushes are failing, a key's read waits
 // for the next try instead of hurrying it: sessions opening during an
-// outage would otherwise use up the marks' attempts within a second.
+// outage would otherwise send the failing database a flush each.
 func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
 	b.mu.Lock()
 	var r *round

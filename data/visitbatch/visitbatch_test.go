@@ -420,7 +420,7 @@ func TestCountBound(t *testing.T) {
 // landing after.
 func TestFullWaitsForThePostBeingWritten(t *testing.T) {
 	forEach(t, func(t *testing.T, be backend) {
-		b, st, _, block, _ := setupBlocking(t, be, Config{Every: time.Hour, MaxPending: 2, Timeout: time.Minute, MaxAttempts: 100})
+		b, st, _, block, _ := setupBlocking(t, be, Config{Every: time.Hour, MaxPending: 2, Timeout: time.Minute})
 		mark(t, b, key(1), "p", 0, 1)
 		mark(t, b, key(2), "p", 0, 1)
 		restore := block(t)
@@ -452,7 +452,7 @@ func TestFullWaitsForThePostBeingWritten(t *testing.T) {
 // nothing of it names a key in the logs.
 func TestFailedFlushIsRetried(t *testing.T) {
 	forEach(t, func(t *testing.T, be backend) {
-		b, st, outage, l := setup(t, be, Config{Every: 10 * time.Millisecond, Timeout: 300 * time.Millisecond, MaxAttempts: 1000})
+		b, st, outage, l := setup(t, be, Config{Every: 10 * time.Millisecond, Timeout: 300 * time.Millisecond})
 		restore := outage(t)
 		mark(t, b, key(1), "p", 5, 100)
 		waitUntil(t, "a failed flush", func() bool { return b.Stats().Failures >= 1 })
@@ -473,11 +473,11 @@ func TestFailedFlushIsRetried(t *testing.T) {
 }
 
 // While flushes fail, a key's read waits for the next try rather than
-// hurrying one, so sessions opening during an outage do not use up the
-// marks' attempts; once the store is back, the read gets its marks.
+// hurrying one, so sessions opening during an outage do not each send the
+// failing database a flush; once the store is back, the read gets its marks.
 func TestReadsDoNotHurryFailingFlushes(t *testing.T) {
 	forEach(t, func(t *testing.T, be backend) {
-		b, _, outage, _ := setup(t, be, Config{Every: time.Hour, Timeout: 300 * time.Millisecond, MaxAttempts: 2})
+		b, _, outage, _ := setup(t, be, Config{Every: time.Hour, Timeout: 300 * time.Millisecond})
 		restore := outage(t)
 		mark(t, b, key(1), "p", 1, 7)
 		if err := b.Flush(t.Context()); err == nil {
@@ -504,29 +504,45 @@ func TestReadsDoNotHurryFailingFlushes(t *testing.T) {
 	})
 }
 
-// A mark is given up after MaxAttempts failed flushes, and Close gives up
-// what it cannot write in time: both are counted and logged, by count.
-func TestGivingUpIsCountedAndLogged(t *testing.T) {
+// However many flushes fail, no mark is given up while the process runs:
+// once the store is back, it is written.
+func TestOutagesLoseNoMark(t *testing.T) {
 	forEach(t, func(t *testing.T, be backend) {
-		b, _, outage, l := setup(t, be, Config{Every: 5 * time.Millisecond, Timeout: 200 * time.Millisecond, MaxAttempts: 2})
-		outage(t)
-		mark(t, b, key(1), "p", 1, 1)
-		waitUntil(t, "the mark given up", func() bool { return b.Stats().Dropped == 1 })
-		if s := b.Stats(); s.Pending != 0 || s.Failures < 2 {
-			t.Errorf("stats = %+v, want 2 failures and nothing pending", s)
+		b, st, outage, _ := setup(t, be, Config{Every: 5 * time.Millisecond, Timeout: 200 * time.Millisecond})
+		restore := outage(t)
+		mark(t, b, key(1), "p", 1, 9)
+		waitUntil(t, "four failed flushes", func() bool { return b.Stats().Failures >= 4 })
+		if s := b.Stats(); s.Dropped != 0 || s.Pending+s.Writing != 1 {
+			t.Fatalf("stats = %+v during the outage, want the mark held and nothing dropped", s)
 		}
-		mark(t, b, key(2), "p", 1, 1)
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		restore()
+		waitUntil(t, "the mark in the store", func() bool { return stored(t, st, key(1))["p"].Position == 9 })
+		if s := b.Stats(); s.Dropped != 0 {
+			t.Errorf("stats = %+v, want nothing dropped", s)
+		}
+	})
+}
+
+// Close gives up what it cannot write before its context ends, counts it
+// as dropped and logs it, by count. The store's writes hang rather than
+// fail, so the flusher cannot settle anything before Close does.
+func TestCloseCountsAndLogsWhatItGivesUp(t *testing.T) {
+	forEach(t, func(t *testing.T, be backend) {
+		b, _, _, block, l := setupBlocking(t, be, Config{Every: 5 * time.Millisecond, Timeout: 200 * time.Millisecond})
+		block(t)
+		mark(t, b, key(1), "p", 1, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		if err := b.Close(ctx); err == nil {
-			t.Fatal("Close with the database down answered no error")
+			t.Fatal("Close with the store's writes hanging answered no error")
 		}
-		waitUntil(t, "the second mark counted as dropped", func() bool { return b.Stats().Dropped == 2 })
-		for _, want := range []string{"given up", "marks=1"} {
-			if !strings.Contains(l.String(), want) {
-				t.Errorf("the logs lack %q:\n%s", want, l.String())
-			}
+		waitUntil(t, "the mark counted as dropped", func() bool { return b.Stats().Dropped == 1 })
+		if s := b.Stats(); s.Pending != 0 || s.Writing != 0 || s.Flushes != 0 {
+			t.Errorf("stats = %+v, want nothing held or written", s)
 		}
+		waitUntil(t, "the drop logged", func() bool {
+			return strings.Contains(l.String(), "not written at shutdown") && strings.Contains(l.String(), "marks=1")
+		})
 	})
 }
 
