@@ -28,6 +28,7 @@ package visitbatch
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -135,16 +136,17 @@ type Batcher struct {
 	writing  marks // the batch being written, nil between flushes
 	nwriting int
 	seq      uint64
-	running  bool // a flusher goroutine is there; it ends when the queue is empty
-	hurry    bool // someone waits for the queue: flush without waiting out the pause
-	fails    int  // flushes failed in a row
-	closed   bool
+	running  bool   // a flusher goroutine is there; it ends when the queue is empty
+	hurry    bool   // someone waits for the queue: flush without waiting out the pause
+	fails    int    // flushes failed in a row
+	closing  bool   // Close has begun: flush without pausing while flushes work
+	closed   bool   // Close has ended: marks are written through
 	next     *round // the flush that will take the queue as it is now
 	cur      *round // the flush under way, nil between flushes
 	wake     chan struct{}
 
 	queued, through, flushes, failures, flushed, dropped atomic.Uint64
-	waits                                                atomic.Uint64 // marks that waited for a flush, for tests
+	waits                                                atomic.Uint64 // marks and reads that waited for a flush, for tests
 }
 
 // New returns a Batcher writing to store. It starts no goroutine until a
@@ -169,10 +171,6 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 	}
 	for {
 		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			return b.writeThrough(ctx, key, v)
-		}
 		if e := b.pending.get(key, v.PostSlug); e != nil {
 			e.v.SeenID = max(e.v.SeenID, v.SeenID)
 			e.v.Position = v.Position
@@ -182,7 +180,8 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 			b.queued.Add(1)
 			return nil
 		}
-		if b.npending+b.nwriting < b.cfg.MaxPending {
+		full := b.closed || b.npending+b.nwriting >= b.cfg.MaxPending
+		if !full {
 			b.addLocked(key, &entry{v: v})
 			b.mu.Unlock()
 			b.queued.Add(1)
@@ -192,9 +191,10 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 			b.mu.Unlock()
 			return b.writeThrough(ctx, key, v)
 		}
-		// The queue is full and this post's last mark is being written:
-		// written now, this one could land first and be overwritten by
-		// the older. It waits for that flush, then tries again.
+		// The queue is full or closed and this post's last mark is being
+		// written: written now, this one could land first and be
+		// overwritten by the older. It waits for that flush, then tries
+		// again.
 		done := b.cur.done
 		b.mu.Unlock()
 		b.waits.Add(1)
@@ -283,13 +283,17 @@ func (b *Batcher) run() {
 // all when someone waits for it or the queue has reached FlushAt, Every
 // normally, and longer after each failed flush.
 func (b *Batcher) pauseLocked() time.Duration {
-	if b.hurry || b.closed {
+	if b.hurry {
 		return 0
 	}
 	if b.fails == 0 {
-		if b.npending >= b.cfg.FlushAt {
+		if b.closing || b.npending >= b.cfg.FlushAt {
 			return 0
 		}
+		return b.cfg.Every
+	}
+	if b.closing {
+		// Shutdown has little time: keep trying at the first pace.
 		return b.cfg.Every
 	}
 	pause := b.cfg.Every
@@ -419,6 +423,7 @@ func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
 	if r == nil {
 		return nil
 	}
+	b.waits.Add(1)
 	select {
 	case <-r.done:
 		return r.err
@@ -450,50 +455,83 @@ func (b *Batcher) Flush(ctx context.Context) error {
 	return b.settle(ctx, "", true)
 }
 
-// Close writes every queued mark, marks queued while it works included,
-// trying again while ctx lasts if the store fails; from then on each
-// MarkVisit writes through. The marks it could not write are counted as
-// dropped and logged, and the answer is then the last error.
+// Close writes every queued mark, marks queued while it works included:
+// it hurries the flusher and waits for its rounds, which go on without
+// pausing while they work and at the pace of Every while the store fails,
+// until the queue is empty or ctx ends. From then on each MarkVisit
+// writes through. What it could not write is given up, counted as dropped
+// and logged, and the answer is then an error. Close waits for a flush
+// still under way (at most Timeout), so the store may be closed after it.
 func (b *Batcher) Close(ctx context.Context) error {
-	var err error
+	b.mu.Lock()
+	b.closing = true
+	b.hurry = true // one try at once, even while flushes fail
+	b.mu.Unlock()
+	var last error
 	for {
 		b.mu.Lock()
-		if b.npending == 0 && b.nwriting == 0 {
-			// Nothing is being written, so a mark written through from
-			// now on cannot be overtaken by an older one.
+		var r *round
+		switch {
+		case b.npending > 0:
+			r = b.next
+			b.poke()
+			b.startLocked()
+		case b.nwriting > 0:
+			r = b.cur
+		default:
+			// Nothing is queued or being written, so a mark written
+			// through from now on cannot be overtaken by an older one.
 			b.closed = true
 			b.mu.Unlock()
-			return err // the last flush's: it may have given marks up
+			return nil
 		}
 		b.mu.Unlock()
-		err = b.Flush(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			b.mu.Lock()
-			pause := b.pauseLocked()
-			b.mu.Unlock()
-			t := time.NewTimer(pause)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
+		select {
+		case <-r.done:
+			if r.err != nil {
+				last = r.err
 			}
-			t.Stop()
+		case <-ctx.Done():
+			return b.giveUp(ctx, last)
 		}
 	}
-	if err == nil {
-		err = ctx.Err()
+}
+
+// giveUp ends a Close whose ctx ended with marks unwritten; last is the
+// last failed flush's error, if any.
+func (b *Batcher) giveUp(ctx context.Context, last error) error {
+	err := fmt.Errorf("visit marks given up at shutdown: %w", context.Cause(ctx))
+	if last != nil {
+		err = fmt.Errorf("%w (the last flush: %w)", err, last)
 	}
 	b.mu.Lock()
-	// A flush still under way gives up its marks if it fails (see flush).
 	b.closed = true
 	lost := b.npending
 	b.pending, b.npending = nil, 0
+	// Whoever waits for the queue hears that it was given up, not that
+	// it was written.
+	r := b.next
+	b.next = &round{done: make(chan struct{})}
+	r.err = err
+	close(r.done)
+	// A flush under way gives its marks up if it fails (see flush). It
+	// ends within Timeout; the store must not be closed under it.
+	cur := b.cur
 	b.mu.Unlock()
 	if lost > 0 {
 		b.dropped.Add(uint64(lost))
 		b.cfg.Log.Error("visit marks not written at shutdown", "marks", lost, "err", err)
+	}
+	if cur != nil {
+		t := time.NewTimer(b.cfg.Timeout)
+		defer t.Stop()
+		select {
+		case <-cur.done:
+			if lost == 0 && cur.err == nil {
+				return nil // the last marks made it after all
+			}
+		case <-t.C:
+		}
 	}
 	return err
 }

@@ -546,6 +546,88 @@ func TestCloseCountsAndLogsWhatItGivesUp(t *testing.T) {
 	})
 }
 
+// isClosed reports whether Close has ended, marks being written through.
+func (b *Batcher) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// When Close's time runs out while a flush is under way, a mark of a post
+// in that flush waits for it instead of being written through and then
+// overtaken by the older mark, and Close waits for the flush too, so the
+// store is not closed under it.
+func TestCloseTimeoutDoesNotLetOlderMarksWin(t *testing.T) {
+	forEach(t, func(t *testing.T, be backend) {
+		b, st, _, block, _ := setupBlocking(t, be, Config{Every: 5 * time.Millisecond, Timeout: 4 * time.Second})
+		restore := block(t)
+		mark(t, b, key(1), "p", 0, 1)
+		waitUntil(t, "the flush to take the mark", func() bool { return b.Stats().Writing == 1 })
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		closed := make(chan error, 1)
+		go func() { closed <- b.Close(ctx) }()
+		waitUntil(t, "Close to give up waiting", b.isClosed)
+		select {
+		case err := <-closed:
+			t.Fatalf("Close = %v before the flush under way ended", err)
+		default:
+		}
+		marked := make(chan error, 1)
+		go func() {
+			marked <- b.MarkVisit(context.Background(), key(1), data.Visit{PostSlug: "p", Position: 2})
+		}()
+		waitUntil(t, "the mark to wait for the flush", func() bool { return b.waits.Load() == 1 })
+		restore()
+		if err := <-closed; err != nil {
+			t.Errorf("Close = %v, though the flush under way wrote its mark", err)
+		}
+		if err := <-marked; err != nil {
+			t.Fatal(err)
+		}
+		if v := stored(t, st, key(1))["p"]; v.Position != 2 {
+			t.Errorf("stored %+v, want the later mark's position, 2", v)
+		}
+		if s := b.Stats(); s.Dropped != 0 || s.WrittenThrough != 1 || s.Flushes != 1 {
+			t.Errorf("stats = %+v, want one flush, one mark written through, none dropped", s)
+		}
+	})
+}
+
+// A read waiting for marks that Close then gives up hears of it, instead
+// of waiting until its own context ends or hearing they were written.
+func TestReadsHearOfMarksGivenUp(t *testing.T) {
+	forEach(t, func(t *testing.T, be backend) {
+		b, _, _, block, _ := setupBlocking(t, be, Config{Every: time.Hour, Timeout: 4 * time.Second})
+		restore := block(t)
+		mark(t, b, key(1), "p", 0, 1)
+		go b.Flush(context.Background())
+		waitUntil(t, "the flush to take the mark", func() bool { return b.Stats().Writing == 1 })
+		mark(t, b, key(1), "p", 0, 2) // queued behind the flush
+		read := make(chan error, 1)
+		go func() {
+			_, err := b.Visits(context.Background(), key(1))
+			read <- err
+		}()
+		waitUntil(t, "the read to wait for the queued mark", func() bool { return b.waits.Load() == 1 })
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		closed := make(chan error, 1)
+		go func() { closed <- b.Close(ctx) }()
+		waitUntil(t, "Close to give up waiting", b.isClosed)
+		if err := <-read; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Visits = %v, want Close's give-up", err)
+		}
+		restore()
+		if err := <-closed; err == nil {
+			t.Error("Close answered no error, having given a mark up")
+		}
+		if s := b.Stats(); s.Dropped != 1 {
+			t.Errorf("stats = %+v, want the queued mark dropped", s)
+		}
+	})
+}
+
 // Sessions marking, reading and forgetting at once, with flushes running:
 // each key ends with its last marks, and the race detector sees no race.
 func TestConcurrentUse(t *testing.T) {
