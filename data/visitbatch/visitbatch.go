@@ -1,7 +1,8 @@
 // Package visitbatch writes visit marks behind the sessions that make them.
 // A mark (a post opened or left) goes into a queue in memory, folded with
 // any earlier mark of the same key and post, and one goroutine writes the
-// whole queue in one MarkVisits transaction a moment later. A burst of
+// queue in one MarkVisits transaction a moment later (Config.FlushAt marks
+// at most, the oldest, the rest right after). A burst of
 // sessions opening posts then costs a few transactions, not one each.
 //
 // What the queue holds is bounded twice: by the distinct key and post
@@ -55,7 +56,9 @@ type Config struct {
 	// Every is how long the first mark queued waits for others before
 	// they are written together.
 	Every time.Duration
-	// FlushAt writes the queue at once when this many marks wait.
+	// FlushAt writes the queue at once when this many marks wait, and
+	// bounds the marks one flush writes: past it, the rest are written
+	// by the next flush, at once.
 	FlushAt int
 	// MaxPending bounds the marks held, queued and being written: a mark
 	// of a new key and post past it is written by its caller.
@@ -140,6 +143,7 @@ type Batcher struct {
 	hurry    bool   // someone waits for the queue: flush without waiting out the pause
 	fails    int    // flushes failed in a row
 	closing  bool   // Close has begun: flush without pausing while flushes work
+	backlog  bool   // the last flush left marks past FlushAt: the next goes at once
 	closed   bool   // Close has ended: marks are written through
 	next     *round // the flush that will take the queue as it is now
 	cur      *round // the flush under way, nil between flushes
@@ -287,7 +291,7 @@ func (b *Batcher) pauseLocked() time.Duration {
 		return 0
 	}
 	if b.fails == 0 {
-		if b.closing || b.npending >= b.cfg.FlushAt {
+		if b.closing || b.backlog || b.npending >= b.cfg.FlushAt {
 			return 0
 		}
 		return b.cfg.Every
@@ -303,7 +307,8 @@ func (b *Batcher) pauseLocked() time.Duration {
 	return min(pause, max(MaxBackoff, b.cfg.Every))
 }
 
-// flush writes the queue in one transaction. On failure the marks go back
+// flush writes the queue's oldest marks, FlushAt at most, in one
+// transaction. On failure the marks go back
 // into the queue, folded with any that came meanwhile (those are newer:
 // their position and place win, the highest seen ID is kept), except the
 // ones Close has given up on meanwhile: those are dropped.
@@ -323,26 +328,41 @@ func (b *Batcher) flush() {
 	}
 	r := b.next
 	b.cur, b.next = r, &round{done: make(chan struct{})}
-	b.writing, b.nwriting = b.pending, b.npending
-	b.pending, b.npending = nil, 0
 	type queued struct {
-		m   data.KeyedVisit
-		seq uint64
+		key string
+		e   *entry
 	}
-	batch := make([]queued, 0, b.nwriting)
-	for key, bySlug := range b.writing {
+	batch := make([]queued, 0, b.npending)
+	for key, bySlug := range b.pending {
 		for _, e := range bySlug {
-			batch = append(batch, queued{data.KeyedVisit{Key: key, Visit: e.v}, e.seq})
+			batch = append(batch, queued{key, e})
 		}
 	}
-	b.mu.Unlock()
 	// In the order they were marked, so that the store's bound keeps the
-	// latest when one key marks more posts than it keeps.
-	slices.SortFunc(batch, func(x, y queued) int { return cmp.Compare(x.seq, y.seq) })
+	// latest when one key marks more posts than it keeps, and at most
+	// FlushAt of them, the oldest: one transaction holding a long queue
+	// (after an outage) would keep SQLite's write lock long enough to make
+	// comment writes time out. The rest go in the next flush, at once.
+	slices.SortFunc(batch, func(x, y queued) int { return cmp.Compare(x.e.seq, y.e.seq) })
+	batch = batch[:min(len(batch), b.cfg.FlushAt)]
+	b.writing, b.nwriting = make(marks), len(batch)
 	sorted := make([]data.KeyedVisit, len(batch))
 	for i, q := range batch {
-		sorted[i] = q.m
+		sorted[i] = data.KeyedVisit{Key: q.key, Visit: q.e.v}
+		bySlug := b.writing[q.key]
+		if bySlug == nil {
+			bySlug = make(map[string]*entry)
+			b.writing[q.key] = bySlug
+		}
+		bySlug[q.e.v.PostSlug] = q.e
+		delete(b.pending[q.key], q.e.v.PostSlug)
+		if len(b.pending[q.key]) == 0 {
+			delete(b.pending, q.key)
+		}
 	}
+	b.npending -= len(batch)
+	b.backlog = b.npending > 0
+	b.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
 	err := b.store.MarkVisits(ctx, sorted)
@@ -400,35 +420,43 @@ func (b *Batcher) flush() {
 	}
 }
 
-// settle waits until the marks queued now for key, or for every key when
-// all is set, are written, hurrying the flush. It answers the flush's
+// settle waits until the marks queued for key, or for every key when all
+// is set, are written, hurrying the flush. It answers the flush's
 // error when that failed. While flushes are failing, a key's read waits
 // for the next try instead of hurrying it: sessions opening during an
 // outage would otherwise send the failing database a flush each.
 func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
-	b.mu.Lock()
-	var r *round
-	switch {
-	case (all && b.npending > 0) || (!all && b.pending[key] != nil):
-		r = b.next
-		if all || b.fails == 0 {
-			b.hurry = true
-			b.poke()
+	for waited := false; ; waited = true {
+		b.mu.Lock()
+		var r *round
+		switch {
+		case (all && b.npending > 0) || (!all && b.pending[key] != nil):
+			r = b.next
+			if all || b.fails == 0 {
+				b.hurry = true
+				b.poke()
+			}
+			b.startLocked()
+		case (all && b.nwriting > 0) || (!all && b.writing[key] != nil):
+			r = b.cur
 		}
-		b.startLocked()
-	case (all && b.nwriting > 0) || (!all && b.writing[key] != nil):
-		r = b.cur
-	}
-	b.mu.Unlock()
-	if r == nil {
-		return nil
-	}
-	b.waits.Add(1)
-	select {
-	case <-r.done:
-		return r.err
-	case <-ctx.Done():
-		return ctx.Err()
+		b.mu.Unlock()
+		if r == nil {
+			return nil
+		}
+		if !waited {
+			b.waits.Add(1)
+		}
+		select {
+		case <-r.done:
+			if r.err != nil {
+				return r.err
+			}
+			// A flush takes at most FlushAt marks: some of these may be
+			// left for the next.
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -450,7 +478,8 @@ func (b *Batcher) ForgetVisits(ctx context.Context, key string) (int64, error) {
 	return b.store.ForgetVisits(ctx, key)
 }
 
-// Flush writes every mark queued now and waits for it.
+// Flush writes every queued mark and waits until the queue is empty, in
+// as many flushes as it takes.
 func (b *Batcher) Flush(ctx context.Context) error {
 	return b.settle(ctx, "", true)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,11 +31,16 @@ import (
 type counted struct {
 	data.Store
 	batches, marks, single atomic.Int64
+	mu                     sync.Mutex
+	sent                   [][]data.KeyedVisit // each batch, in order
 }
 
 func (c *counted) MarkVisits(ctx context.Context, ms []data.KeyedVisit) error {
 	c.batches.Add(1)
 	c.marks.Add(int64(len(ms)))
+	c.mu.Lock()
+	c.sent = append(c.sent, slices.Clone(ms))
+	c.mu.Unlock()
 	return c.Store.MarkVisits(ctx, ms)
 }
 
@@ -301,6 +307,57 @@ func TestManyMarksFewTransactions(t *testing.T) {
 			}
 		}
 		t.Logf("%d marks, %d transactions", made, batches)
+	})
+}
+
+// A flush writes at most FlushAt marks, the oldest first, and the rest
+// follow in the next flushes at once, without waiting out Every; a read
+// of a key whose marks were left for a later flush waits for them.
+func TestFlushesTakeAtMostFlushAt(t *testing.T) {
+	forEach(t, func(t *testing.T, be backend) {
+		b, st, _, block, _ := setupBlocking(t, be, Config{Every: time.Hour, FlushAt: 3, Timeout: 30 * time.Second})
+		// The first flush starts at the third mark and its write waits
+		// until the seven are queued.
+		restore := block(t)
+		for i := range 7 {
+			mark(t, b, key(i), "p", 0, i)
+		}
+		restore()
+		waitUntil(t, "the queue written", func() bool { s := b.Stats(); return s.Pending == 0 && s.Writing == 0 })
+		st.mu.Lock()
+		var order []int
+		for _, batch := range st.sent {
+			if len(batch) > 3 {
+				t.Errorf("a flush wrote %d marks, past FlushAt", len(batch))
+			}
+			for _, m := range batch {
+				order = append(order, m.Position)
+			}
+		}
+		if !slices.Equal(order, []int{0, 1, 2, 3, 4, 5, 6}) || len(st.sent) != 3 {
+			t.Errorf("flushes wrote positions %v in %d batches, want 0 to 6 in 3, oldest first", order, len(st.sent))
+		}
+		st.mu.Unlock()
+
+		// A read of the newest mark's key waits past the flushes that
+		// leave it behind.
+		restore = block(t)
+		for i := range 7 {
+			mark(t, b, key(10+i), "p", 0, i)
+		}
+		read := make(chan error, 1)
+		go func() {
+			vs, err := b.Visits(context.Background(), key(16))
+			if err == nil && (len(vs) != 1 || vs[0].Position != 6) {
+				err = fmt.Errorf("read %+v, want the queued mark", vs)
+			}
+			read <- err
+		}()
+		waitUntil(t, "the read to wait", func() bool { return b.waits.Load() == 1 })
+		restore()
+		if err := <-read; err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
