@@ -150,7 +150,7 @@ type Batcher struct {
 	wake     chan struct{}
 
 	queued, through, flushes, failures, flushed, dropped atomic.Uint64
-	waits                                                atomic.Uint64 // marks and reads that waited for a flush, for tests
+	waits                                                atomic.Uint64 // marks and key reads that waited for a flush, for tests
 }
 
 // New returns a Batcher writing to store. It starts no goroutine until a
@@ -444,7 +444,7 @@ func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
 		if r == nil {
 			return nil
 		}
-		if !waited {
+		if !waited && !all {
 			b.waits.Add(1)
 		}
 		select {
