@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on what the visits store keeps. A visit is only ever marked for a
@@ -63,16 +65,26 @@ type Visits interface {
 }
 
 // CheckVisit validates a visit before it is stored and clamps its position.
+// A key or slug that is not valid UTF-8 or holds a NUL is refused: Postgres
+// text takes neither, and one such mark would fail the whole batch it is in.
 func CheckVisit(key string, v Visit) (Visit, error) {
 	if key == "" {
 		return v, ErrKeyRequired
 	}
-	if v.PostSlug == "" || len(v.PostSlug) > MaxVisitSlugBytes {
+	if !storableText(key) {
+		return v, &InvalidError{Field: "key", Reason: "not valid text"}
+	}
+	if v.PostSlug == "" || len(v.PostSlug) > MaxVisitSlugBytes || !storableText(v.PostSlug) {
 		return v, &InvalidError{Field: "post", Reason: "no such post"}
 	}
 	v.SeenID = max(v.SeenID, 0)
 	v.Position = max(0, min(v.Position, VisitPositionScale))
 	return v, nil
+}
+
+// storableText reports whether every store can keep s as text.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // KeyedVisit is one mark of a batch: the key that made it and the visit.

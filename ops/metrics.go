@@ -113,7 +113,7 @@ type VisitMarks struct {
 	// Flushes and FailedFlushes count the queue's transactions.
 	Flushes, FailedFlushes uint64
 	// Flushed counts the marks the flushes wrote, after folding the marks
-	// of one key and post together; Dropped those given up.
+	// of one key and post together; Dropped those given up at shutdown.
 	Flushed, Dropped uint64
 	// Pending is how many marks are held now, waiting or being written.
 	Pending int
@@ -136,7 +136,7 @@ func NewVisitMarksCollector(stats func() VisitMarks) prometheus.Collector {
 		marks:   prometheus.NewDesc("blog_visit_marks_total", "Visit marks (a post opened or left) sessions made, by path: queued for the next flush, or written_through at once because the queue was full.", []string{"path"}, nil),
 		flushes: prometheus.NewDesc("blog_visit_flushes_total", "Transactions writing queued visit marks, by result (ok or failed).", []string{"result"}, nil),
 		flushed: prometheus.NewDesc("blog_visit_marks_flushed_total", "Visit marks written by flushes, marks of one key and post folded into one.", nil, nil),
-		dropped: prometheus.NewDesc("blog_visit_marks_dropped_total", "Visit marks given up after failed flushes, or at shutdown with the database down.", nil, nil),
+		dropped: prometheus.NewDesc("blog_visit_marks_dropped_total", "Visit marks given up at shutdown, the database failing until the time to write them was up.", nil, nil),
 		pending: prometheus.NewDesc("blog_visit_marks_pending", "Visit marks queued or being written now.", nil, nil),
 	}
 }

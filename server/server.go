@@ -326,7 +326,12 @@ func (s *Server) closeVisits(sessionsDone <-chan struct{}) {
 	case <-wait.C:
 	}
 	wait.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), visitbatch.DefaultTimeout)
+	// As long as the queue's own flushes may take.
+	timeout := s.cfg.VisitMarks.Timeout
+	if timeout <= 0 {
+		timeout = visitbatch.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// The queue logs what it could not write, by count.
 	_ = s.visits.Close(ctx)

@@ -49,9 +49,12 @@ func (s *Store) MarkVisits(ctx context.Context, marks []data.KeyedVisit) error {
 	if len(ok) == 0 {
 		return skipped
 	}
-	// Rows are locked in one order, key then slug, so two replicas
-	// flushing marks of the same keys wait for each other rather than
-	// deadlock.
+	// The upsert takes its rows in key then slug order, so two replicas
+	// upserting marks of the same keys mostly wait for each other. The
+	// trim below deletes in whatever order its plan visits the rows, so
+	// two batches trimming the same key can still deadlock: Postgres then
+	// fails one of them, and the caller tries it again (the write-behind
+	// queue does). A trim is rare, only past MaxVisitsPerKey.
 	slices.SortFunc(ok, func(a, b data.KeyedVisit) int {
 		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.PostSlug, b.PostSlug))
 	})
@@ -77,7 +80,8 @@ func (s *Store) MarkVisits(ctx context.Context, marks []data.KeyedVisit) error {
 			return err
 		}
 		// Past the bound, each key's least recently marked visits go,
-		// ordered as MarkVisit orders them.
+		// ordered as MarkVisit orders them. Its rows are locked in plan
+		// order, not key order; see above.
 		_, err := tx.Exec(ctx, `DELETE FROM visits v USING (
 				SELECT u.k, c.at, c.post_slug FROM unnest($1::text[]) AS u(k)
 				CROSS JOIN LATERAL (SELECT at, post_slug FROM visits WHERE key = u.k

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,10 +101,16 @@ func testVisitsKeyless(t *testing.T, open Opener) {
 func testVisitsBounded(t *testing.T, open Opener) {
 	s := newEnv(t, open, noLimits())
 	key := author("1").KeyFingerprint
-	for _, slug := range []string{"", strings.Repeat("s", data.MaxVisitSlugBytes+1)} {
+	for _, slug := range []string{"", strings.Repeat("s", data.MaxVisitSlugBytes+1), "p\x00q", "p\xffq"} {
 		var inv *data.InvalidError
 		if err := s.MarkVisit(t.Context(), key, data.Visit{PostSlug: slug}); !errors.As(err, &inv) {
-			t.Fatalf("MarkVisit(slug of %d bytes) = %v, want *InvalidError", len(slug), err)
+			t.Fatalf("MarkVisit(slug %q) = %v, want *InvalidError", slug, err)
+		}
+	}
+	for _, bad := range []string{key + "\x00", key + "\xc3"} {
+		var inv *data.InvalidError
+		if err := s.MarkVisit(t.Context(), bad, data.Visit{PostSlug: "p"}); !errors.As(err, &inv) {
+			t.Fatalf("MarkVisit(key with a NUL or bad UTF-8) = %v, want *InvalidError", err)
 		}
 	}
 	n := data.MaxVisitsPerKey + 3
@@ -219,6 +226,10 @@ func testVisitsBatchSkips(t *testing.T, open Opener) {
 		{Key: key, Visit: data.Visit{PostSlug: ""}},
 		{Key: key, Visit: data.Visit{PostSlug: "q", Position: 5}},
 		{Key: key, Visit: data.Visit{PostSlug: strings.Repeat("s", data.MaxVisitSlugBytes+1)}},
+		// Postgres text takes neither a NUL nor invalid UTF-8: such a
+		// mark must be skipped, not fail the batch.
+		{Key: key, Visit: data.Visit{PostSlug: "p\x00"}},
+		{Key: key + "\xff", Visit: data.Visit{PostSlug: "p"}},
 	}
 	err := s.MarkVisits(t.Context(), marks)
 	var skipped *data.SkippedVisitsError
@@ -229,8 +240,8 @@ func testVisitsBatchSkips(t *testing.T, open Opener) {
 	for _, sk := range skipped.Skipped {
 		idx = append(idx, sk.Index)
 	}
-	if len(idx) != 3 || idx[0] != 1 || idx[1] != 2 || idx[2] != 4 {
-		t.Errorf("skipped %v, want [1 2 4]", idx)
+	if !slices.Equal(idx, []int{1, 2, 4, 5, 6}) {
+		t.Errorf("skipped %v, want [1 2 4 5 6]", idx)
 	}
 	var inv *data.InvalidError
 	if !errors.Is(err, data.ErrKeyRequired) || !errors.As(err, &inv) {

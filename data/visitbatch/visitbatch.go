@@ -1,7 +1,8 @@
 // Package visitbatch writes visit marks behind the sessions that make them.
 // A mark (a post opened or left) goes into a queue in memory, folded with
 // any earlier mark of the same key and post, and one goroutine writes the
-// whole queue in one MarkVisits transaction a moment later. A burst of
+// queue in one MarkVisits transaction a moment later (Config.FlushAt marks
+// at most, the oldest, the rest right after). A burst of
 // sessions opening posts then costs a few transactions, not one each.
 //
 // What the queue holds is bounded twice: by the distinct key and post
@@ -18,15 +19,17 @@
 //
 // A flush that fails (the database is down) puts its marks back in the
 // queue, folded with those that came meanwhile, and is tried again after
-// a pause that doubles up to MaxBackoff. A mark is given up after
-// MaxAttempts failed flushes, and Close gives up what it cannot write
-// before its context ends; both are logged, with counts and never keys,
-// and counted in Stats.Dropped.
+// a pause that doubles up to MaxBackoff, for as long as the process runs:
+// a routine database restart loses no mark, and MaxPending bounds what
+// waits meanwhile. Only Close gives marks up, those it cannot write before
+// its context ends (the database still down at shutdown); they are logged,
+// with a count and never keys, and counted in Stats.Dropped.
 package visitbatch
 
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -38,13 +41,13 @@ import (
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultEvery       = 150 * time.Millisecond
-	DefaultFlushAt     = 1000
-	DefaultMaxPending  = 10000
-	DefaultMaxAttempts = 8
-	DefaultTimeout     = 5 * time.Second
+	DefaultEvery      = 150 * time.Millisecond
+	DefaultFlushAt    = 1000
+	DefaultMaxPending = 10000
+	DefaultTimeout    = 5 * time.Second
 	// MaxBackoff bounds the pause between failed flushes (unless Every is
-	// longer): the first retry waits Every, each next one twice as long.
+	// longer): the first retry waits Every, each next one twice as long,
+	// and from then on every MaxBackoff until the store takes them.
 	MaxBackoff = 5 * time.Second
 )
 
@@ -53,13 +56,13 @@ type Config struct {
 	// Every is how long the first mark queued waits for others before
 	// they are written together.
 	Every time.Duration
-	// FlushAt writes the queue at once when this many marks wait.
+	// FlushAt writes the queue at once when this many marks wait, and
+	// bounds the marks one flush writes: past it, the rest are written
+	// by the next flush, at once.
 	FlushAt int
 	// MaxPending bounds the marks held, queued and being written: a mark
 	// of a new key and post past it is written by its caller.
 	MaxPending int
-	// MaxAttempts is how many failed flushes a mark survives.
-	MaxAttempts int
 	// Timeout bounds one flush's transaction.
 	Timeout time.Duration
 	// Log gets the failures; nil means slog.Default().
@@ -75,9 +78,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
@@ -100,8 +100,8 @@ type Stats struct {
 	Flushes, Failures uint64
 	// Flushed counts the marks the flushes stored, after folding.
 	Flushed uint64
-	// Dropped counts marks given up: after MaxAttempts failed flushes, or
-	// at Close with the database still failing.
+	// Dropped counts marks given up, which only Close does: those it
+	// could not write before its context ended.
 	Dropped uint64
 	// Pending is how many marks wait in the queue now, and Writing how
 	// many are being written.
@@ -110,9 +110,8 @@ type Stats struct {
 
 // entry is one queued key and post.
 type entry struct {
-	v        data.Visit
-	seq      uint64 // when it was last marked, to write a batch in order
-	attempts int    // failed flushes it has been in
+	v   data.Visit
+	seq uint64 // when it was last marked, to write a batch in order
 }
 
 // marks are entries by key, then by post.
@@ -140,16 +139,18 @@ type Batcher struct {
 	writing  marks // the batch being written, nil between flushes
 	nwriting int
 	seq      uint64
-	running  bool // a flusher goroutine is there; it ends when the queue is empty
-	hurry    bool // someone waits for the queue: flush without waiting out the pause
-	fails    int  // flushes failed in a row
-	closed   bool
+	running  bool   // a flusher goroutine is there; it ends when the queue is empty
+	hurry    bool   // someone waits for the queue: flush without waiting out the pause
+	fails    int    // flushes failed in a row
+	closing  bool   // Close has begun: flush without pausing while flushes work
+	backlog  bool   // the last flush left marks past FlushAt: the next goes at once
+	closed   bool   // Close has ended: marks are written through
 	next     *round // the flush that will take the queue as it is now
 	cur      *round // the flush under way, nil between flushes
 	wake     chan struct{}
 
 	queued, through, flushes, failures, flushed, dropped atomic.Uint64
-	waits                                                atomic.Uint64 // marks that waited for a flush, for tests
+	waits                                                atomic.Uint64 // marks and key reads that waited for a flush, for tests
 }
 
 // New returns a Batcher writing to store. It starts no goroutine until a
@@ -174,10 +175,6 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 	}
 	for {
 		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			return b.writeThrough(ctx, key, v)
-		}
 		if e := b.pending.get(key, v.PostSlug); e != nil {
 			e.v.SeenID = max(e.v.SeenID, v.SeenID)
 			e.v.Position = v.Position
@@ -187,7 +184,8 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 			b.queued.Add(1)
 			return nil
 		}
-		if b.npending+b.nwriting < b.cfg.MaxPending {
+		full := b.closed || b.npending+b.nwriting >= b.cfg.MaxPending
+		if !full {
 			b.addLocked(key, &entry{v: v})
 			b.mu.Unlock()
 			b.queued.Add(1)
@@ -197,9 +195,10 @@ func (b *Batcher) MarkVisit(ctx context.Context, key string, v data.Visit) error
 			b.mu.Unlock()
 			return b.writeThrough(ctx, key, v)
 		}
-		// The queue is full and this post's last mark is being written:
-		// written now, this one could land first and be overwritten by
-		// the older. It waits for that flush, then tries again.
+		// The queue is full or closed and this post's last mark is being
+		// written: written now, this one could land first and be
+		// overwritten by the older. It waits for that flush, then tries
+		// again.
 		done := b.cur.done
 		b.mu.Unlock()
 		b.waits.Add(1)
@@ -263,7 +262,10 @@ func (b *Batcher) run() {
 	for {
 		b.mu.Lock()
 		if b.npending == 0 {
+			// Whatever failed before is behind us: the next mark starts
+			// afresh, not after the longest pause.
 			b.running = false
+			b.fails = 0
 			b.mu.Unlock()
 			return
 		}
@@ -285,13 +287,17 @@ func (b *Batcher) run() {
 // all when someone waits for it or the queue has reached FlushAt, Every
 // normally, and longer after each failed flush.
 func (b *Batcher) pauseLocked() time.Duration {
-	if b.hurry || b.closed {
+	if b.hurry {
 		return 0
 	}
 	if b.fails == 0 {
-		if b.npending >= b.cfg.FlushAt {
+		if b.closing || b.backlog || b.npending >= b.cfg.FlushAt {
 			return 0
 		}
+		return b.cfg.Every
+	}
+	if b.closing {
+		// Shutdown has little time: keep trying at the first pace.
 		return b.cfg.Every
 	}
 	pause := b.cfg.Every
@@ -301,10 +307,11 @@ func (b *Batcher) pauseLocked() time.Duration {
 	return min(pause, max(MaxBackoff, b.cfg.Every))
 }
 
-// flush writes the queue in one transaction. On failure the marks go back
+// flush writes the queue's oldest marks, FlushAt at most, in one
+// transaction. On failure the marks go back
 // into the queue, folded with any that came meanwhile (those are newer:
 // their position and place win, the highest seen ID is kept), except the
-// ones that have failed MaxAttempts times.
+// ones Close has given up on meanwhile: those are dropped.
 func (b *Batcher) flush() {
 	b.mu.Lock()
 	// This flush answers every wake-up so far.
@@ -313,28 +320,49 @@ func (b *Batcher) flush() {
 	default:
 	}
 	b.hurry = false
+	if b.npending == 0 {
+		// Close gave the queue up while the flusher paused: there is
+		// nothing to write, and no transaction to count.
+		b.mu.Unlock()
+		return
+	}
 	r := b.next
 	b.cur, b.next = r, &round{done: make(chan struct{})}
-	b.writing, b.nwriting = b.pending, b.npending
-	b.pending, b.npending = nil, 0
 	type queued struct {
-		m   data.KeyedVisit
-		seq uint64
+		key string
+		e   *entry
 	}
-	batch := make([]queued, 0, b.nwriting)
-	for key, bySlug := range b.writing {
+	batch := make([]queued, 0, b.npending)
+	for key, bySlug := range b.pending {
 		for _, e := range bySlug {
-			batch = append(batch, queued{data.KeyedVisit{Key: key, Visit: e.v}, e.seq})
+			batch = append(batch, queued{key, e})
 		}
 	}
-	b.mu.Unlock()
 	// In the order they were marked, so that the store's bound keeps the
-	// latest when one key marks more posts than it keeps.
-	slices.SortFunc(batch, func(x, y queued) int { return cmp.Compare(x.seq, y.seq) })
+	// latest when one key marks more posts than it keeps, and at most
+	// FlushAt of them, the oldest: one transaction holding a long queue
+	// (after an outage) would keep SQLite's write lock long enough to make
+	// comment writes time out. The rest go in the next flush, at once.
+	slices.SortFunc(batch, func(x, y queued) int { return cmp.Compare(x.e.seq, y.e.seq) })
+	batch = batch[:min(len(batch), b.cfg.FlushAt)]
+	b.writing, b.nwriting = make(marks), len(batch)
 	sorted := make([]data.KeyedVisit, len(batch))
 	for i, q := range batch {
-		sorted[i] = q.m
+		sorted[i] = data.KeyedVisit{Key: q.key, Visit: q.e.v}
+		bySlug := b.writing[q.key]
+		if bySlug == nil {
+			bySlug = make(map[string]*entry)
+			b.writing[q.key] = bySlug
+		}
+		bySlug[q.e.v.PostSlug] = q.e
+		delete(b.pending[q.key], q.e.v.PostSlug)
+		if len(b.pending[q.key]) == 0 {
+			delete(b.pending, q.key)
+		}
 	}
+	b.npending -= len(batch)
+	b.backlog = b.npending > 0
+	b.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
 	err := b.store.MarkVisits(ctx, sorted)
@@ -347,24 +375,20 @@ func (b *Batcher) flush() {
 	}
 
 	b.mu.Lock()
-	var dropped, back int
+	var dropped int
 	if err != nil {
 		b.fails++
 		for key, bySlug := range b.writing {
 			for slug, e := range bySlug {
-				e.attempts++
-				if p := b.pending.get(key, slug); p != nil {
-					p.v.SeenID = max(p.v.SeenID, e.v.SeenID)
-					p.attempts = max(p.attempts, e.attempts)
-					back++
-					continue
-				}
-				if e.attempts >= b.cfg.MaxAttempts || b.closed {
+				if b.closed {
 					dropped++
 					continue
 				}
+				if p := b.pending.get(key, slug); p != nil {
+					p.v.SeenID = max(p.v.SeenID, e.v.SeenID)
+					continue
+				}
 				b.addLocked(key, e)
-				back++
 			}
 		}
 	}
@@ -392,38 +416,47 @@ func (b *Batcher) flush() {
 		b.cfg.Log.Warn("visit marks not written; they wait for the next flush", "marks", len(sorted), "failures", fails, "err", err)
 	}
 	if dropped > 0 {
-		b.cfg.Log.Error("visit marks given up after failed flushes", "marks", dropped, "kept", back, "err", err)
+		b.cfg.Log.Error("visit marks not written at shutdown", "marks", dropped, "err", err)
 	}
 }
 
-// settle waits until the marks queued now for key, or for every key when
-// all is set, are written, hurrying the flush. It answers the flush's
+// settle waits until the marks queued for key, or for every key when all
+// is set, are written, hurrying the flush. It answers the flush's
 // error when that failed. While flushes are failing, a key's read waits
 // for the next try instead of hurrying it: sessions opening during an
-// outage would otherwise use up the marks' attempts within a second.
+// outage would otherwise send the failing database a flush each.
 func (b *Batcher) settle(ctx context.Context, key string, all bool) error {
-	b.mu.Lock()
-	var r *round
-	switch {
-	case (all && b.npending > 0) || (!all && b.pending[key] != nil):
-		r = b.next
-		if all || b.fails == 0 {
-			b.hurry = true
-			b.poke()
+	for waited := false; ; waited = true {
+		b.mu.Lock()
+		var r *round
+		switch {
+		case (all && b.npending > 0) || (!all && b.pending[key] != nil):
+			r = b.next
+			if all || b.fails == 0 {
+				b.hurry = true
+				b.poke()
+			}
+			b.startLocked()
+		case (all && b.nwriting > 0) || (!all && b.writing[key] != nil):
+			r = b.cur
 		}
-		b.startLocked()
-	case (all && b.nwriting > 0) || (!all && b.writing[key] != nil):
-		r = b.cur
-	}
-	b.mu.Unlock()
-	if r == nil {
-		return nil
-	}
-	select {
-	case <-r.done:
-		return r.err
-	case <-ctx.Done():
-		return ctx.Err()
+		b.mu.Unlock()
+		if r == nil {
+			return nil
+		}
+		if !waited && !all {
+			b.waits.Add(1)
+		}
+		select {
+		case <-r.done:
+			if r.err != nil {
+				return r.err
+			}
+			// A flush takes at most FlushAt marks: some of these may be
+			// left for the next.
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -445,55 +478,89 @@ func (b *Batcher) ForgetVisits(ctx context.Context, key string) (int64, error) {
 	return b.store.ForgetVisits(ctx, key)
 }
 
-// Flush writes every mark queued now and waits for it.
+// Flush writes every queued mark and waits until the queue is empty, in
+// as many flushes as it takes.
 func (b *Batcher) Flush(ctx context.Context) error {
 	return b.settle(ctx, "", true)
 }
 
-// Close writes every queued mark, marks queued while it works included,
-// trying again while ctx lasts if the store fails; from then on each
-// MarkVisit writes through. The marks it could not write are counted as
-// dropped and logged, and the answer is then the last error.
+// Close writes every queued mark, marks queued while it works included:
+// it hurries the flusher and waits for its rounds, which go on without
+// pausing while they work and at the pace of Every while the store fails,
+// until the queue is empty or ctx ends. From then on each MarkVisit
+// writes through. What it could not write is given up, counted as dropped
+// and logged, and the answer is then an error. Close waits for a flush
+// still under way (at most Timeout), so the store may be closed after it.
 func (b *Batcher) Close(ctx context.Context) error {
-	var err error
+	b.mu.Lock()
+	b.closing = true
+	b.hurry = true // one try at once, even while flushes fail
+	b.mu.Unlock()
+	var last error
 	for {
 		b.mu.Lock()
-		if b.npending == 0 && b.nwriting == 0 {
-			// Nothing is being written, so a mark written through from
-			// now on cannot be overtaken by an older one.
+		var r *round
+		switch {
+		case b.npending > 0:
+			r = b.next
+			b.poke()
+			b.startLocked()
+		case b.nwriting > 0:
+			r = b.cur
+		default:
+			// Nothing is queued or being written, so a mark written
+			// through from now on cannot be overtaken by an older one.
 			b.closed = true
 			b.mu.Unlock()
-			return err // the last flush's: it may have given marks up
+			return nil
 		}
 		b.mu.Unlock()
-		err = b.Flush(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			b.mu.Lock()
-			pause := b.pauseLocked()
-			b.mu.Unlock()
-			t := time.NewTimer(pause)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
+		select {
+		case <-r.done:
+			if r.err != nil {
+				last = r.err
 			}
-			t.Stop()
+		case <-ctx.Done():
+			return b.giveUp(ctx, last)
 		}
 	}
-	if err == nil {
-		err = ctx.Err()
+}
+
+// giveUp ends a Close whose ctx ended with marks unwritten; last is the
+// last failed flush's error, if any.
+func (b *Batcher) giveUp(ctx context.Context, last error) error {
+	err := fmt.Errorf("visit marks given up at shutdown: %w", context.Cause(ctx))
+	if last != nil {
+		err = fmt.Errorf("%w (the last flush: %w)", err, last)
 	}
 	b.mu.Lock()
-	// A flush still under way gives up its marks if it fails (see flush).
 	b.closed = true
 	lost := b.npending
 	b.pending, b.npending = nil, 0
+	// Whoever waits for the queue hears that it was given up, not that
+	// it was written.
+	r := b.next
+	b.next = &round{done: make(chan struct{})}
+	r.err = err
+	close(r.done)
+	// A flush under way gives its marks up if it fails (see flush). It
+	// ends within Timeout; the store must not be closed under it.
+	cur := b.cur
 	b.mu.Unlock()
 	if lost > 0 {
 		b.dropped.Add(uint64(lost))
 		b.cfg.Log.Error("visit marks not written at shutdown", "marks", lost, "err", err)
+	}
+	if cur != nil {
+		t := time.NewTimer(b.cfg.Timeout)
+		defer t.Stop()
+		select {
+		case <-cur.done:
+			if lost == 0 && cur.err == nil {
+				return nil // the last marks made it after all
+			}
+		case <-t.C:
+		}
 	}
 	return err
 }
