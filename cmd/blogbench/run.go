@@ -42,7 +42,7 @@ type Config struct {
 	// BurstCrowd posts each burst comment with its own key from its own
 	// loopback address, as a crowd of readers would; otherwise the writers'
 	// keys post them all from one address.
-	BurstCrowd bool
+	BurstCrowd  bool
 	Screens     int
 	WatchKeys   string // pressed by every session before comments are posted
 	WatchText   string // awaited after WatchKeys
