@@ -49,7 +49,9 @@ func (s *Store) AddComment(ctx context.Context, nc data.NewComment) (data.Commen
 		// lock, the insert (only under a parent that can be answered) with
 		// its announcement, and the name go to the server together.
 		// Deletions take the same lock, so the comment answered cannot go
-		// between the insert and the commit.
+		// between the insert and the commit. The payload is built in SQL,
+		// since the ID is only known there; it is notice's JSON ("k", "id"),
+		// which the listener decodes.
 		b.Queue(lockSQL, writeLockSpace, commentOrderLock)
 		b.Queue(`WITH added AS (
 				INSERT INTO comments (post_slug, author_name, author_key, body, created_at, reply_to)
