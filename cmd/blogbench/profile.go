@@ -41,12 +41,22 @@ func (p *profiler) cpu(ctx context.Context, phase string, d time.Duration) {
 
 func (p *profiler) wait() { p.wg.Wait() }
 
-// heap saves the live heap (after a GC) and counts the goroutines.
+// heap saves the live heap (after a GC), counts the goroutines and reads
+// how much their stacks hold, which the heap profile leaves out.
 func (p *profiler) heap(ctx context.Context, phase string) {
 	if p.base == "" {
 		return
 	}
 	p.fetch(ctx, "/debug/pprof/heap?gc=1", phase+".heap.pprof")
+	if path := p.fetch(ctx, "/debug/pprof/heap?debug=1", phase+".heap.txt"); path != "" {
+		b, _ := os.ReadFile(path)
+		if m := regexp.MustCompile(`# StackInuse = (\d+)`).FindSubmatch(b); m != nil {
+			p.r.StackBytes, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		}
+		if m := regexp.MustCompile(`# HeapAlloc = (\d+)`).FindSubmatch(b); m != nil {
+			p.r.HeapBytes, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		}
+	}
 	if path := p.fetch(ctx, "/debug/pprof/goroutine?debug=1", phase+".goroutines.txt"); path != "" {
 		b, _ := os.ReadFile(path)
 		if m := regexp.MustCompile(`goroutine profile: total (\d+)`).FindSubmatch(b); m != nil {

@@ -57,6 +57,10 @@ func (r *Report) print(w io.Writer) {
 	if r.Goroutines > 0 {
 		row("goroutines", "%d (%.1f a session)", r.Goroutines, float64(r.Goroutines)/float64(max(r.Opened, 1)))
 	}
+	if r.StackBytes > 0 || r.HeapBytes > 0 {
+		perSession := func(b int64) float64 { return float64(b) / 1024 / float64(max(r.Opened, 1)) }
+		row("heap, stacks", "%.1f KB and %.1f KB a session (live heap after a collection; goroutine stacks)", perSession(r.HeapBytes), perSession(r.StackBytes))
+	}
 	if len(r.PGConns) > 0 {
 		names := slices.Sorted(maps.Keys(r.PGConns))
 		var parts []string

@@ -111,6 +111,8 @@ type Report struct {
 	ClientCPU   float64  `json:"client_idle_cpu_percent"`
 	ClientRSS   int64    `json:"client_rss_bytes"` // this process, all sessions open
 	Goroutines  int      `json:"goroutines,omitempty"`
+	StackBytes  int64    `json:"stack_bytes,omitempty"` // goroutine stacks in use, from pprof
+	HeapBytes   int64    `json:"heap_bytes,omitempty"`  // live heap after a collection, from pprof
 	Errors      int      `json:"errors"`
 	ErrorSample []string `json:"error_sample,omitempty"`
 	Profiles    []string `json:"profiles,omitempty"`
