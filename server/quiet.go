@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync/atomic"
 	"time"
 )
@@ -75,5 +77,45 @@ func (q *quietTrigger) run(ctx context.Context) {
 	}
 }
 
+// maxStackShrinks bounds the collections one release runs to shrink stacks.
+const maxStackShrinks = 6
+
+// released is what one release did: the collections it ran and the bytes
+// of goroutine stacks before and after them.
+type released struct {
+	collections               int
+	stacksBefore, stacksAfter uint64
+}
+
 // releaseMemory collects garbage and returns free memory to the system.
-func releaseMemory() { debug.FreeOSMemory() }
+//
+// A collection halves each stack that uses less than a quarter of itself,
+// and no more. A session's goroutines grow their stacks while its first
+// frame is drawn (and while a burst is drawn), and then sit idle on a
+// small part of them: one collection leaves them at half their size. So
+// this collects until the stacks stop shrinking (a few rounds, each cheap
+// next to the burst that grew them), then hands what was freed back.
+func releaseMemory() released {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	stacks := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	r := released{stacksBefore: stacks()}
+	last := r.stacksBefore
+	for r.collections < maxStackShrinks {
+		runtime.GC()
+		r.collections++
+		now := stacks()
+		if now >= last-last/50 { // less than 2% smaller: as small as they get
+			break
+		}
+		last = now
+	}
+	debug.FreeOSMemory()
+	r.stacksAfter = stacks()
+	return r
+}

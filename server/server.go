@@ -146,8 +146,10 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	s.hub = newHub(store, m, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
 		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
-			releaseMemory()
+			r := releaseMemory()
 			s.metrics.MemoryReleases.Inc()
+			s.log.Info("memory released after a busy spell", "collections", r.collections+1,
+				"stacks_kb_before", r.stacksBefore>>10, "stacks_kb_after", r.stacksAfter>>10)
 		})
 	}
 	s.hub.onEvent = func(ev data.Event) {
