@@ -50,9 +50,15 @@ func newHub(store hubStore, m *ops.Metrics, log *slog.Logger) *hub {
 	return h
 }
 
-func (h *hub) add(p *tea.Program) {
+// add delivers to p from now on; its live events go to deliver (the
+// session's painter: see terminal.Painter.Deliver) and everything else to
+// p.Send. A nil deliver sends everything to p.
+func (h *hub) add(p *tea.Program, deliver func(tea.Msg)) {
+	if deliver == nil {
+		deliver = p.Send
+	}
 	h.mu.Lock()
-	h.progs[p] = &mailbox{p: p}
+	h.progs[p] = &mailbox{p: p, toModel: deliver}
 	h.mu.Unlock()
 }
 
@@ -79,8 +85,10 @@ func (h *hub) broadcast(msg tea.Msg) {
 // queued events are replaced by a Resync.
 const maxMailbox = 64
 
-// mailbox holds the messages on their way to one program. Send blocks until
-// the program takes a message, so a mailbox with messages has one goroutine
+// mailbox holds the messages on their way to one program. Delivering one
+// blocks (the painter updates the model and writes the frame on the
+// delivering goroutine; Send waits for the program to take it), so a
+// mailbox with messages has one goroutine
 // delivering them, which exits once the mailbox is empty: an idle session
 // has none, and a stuck one has one, however many events come. The events
 // that queue while the program is busy are handed over as one message, so
@@ -89,9 +97,10 @@ const maxMailbox = 64
 // program falls maxMailbox events behind, its queued events are replaced by
 // one Resync, which makes it reload everything (as the store's feed does
 // for the hub). A stuck session is closed by the write deadline in the
-// end; its program's end makes Send return, and the mailbox drains.
+// end; its program's end makes delivering return, and the mailbox drains.
 type mailbox struct {
-	p *tea.Program
+	p       *tea.Program
+	toModel func(tea.Msg) // live events go here; it blocks like p.Send
 
 	mu      sync.Mutex
 	queue   []tea.Msg
@@ -134,7 +143,13 @@ func (mb *mailbox) deliver() {
 		mb.queue = nil
 		mb.mu.Unlock()
 		for _, msg := range coalesce(msgs) {
-			mb.p.Send(msg) // returns at once once the program has ended
+			// Both return at once once the program has ended.
+			switch msg.(type) {
+			case ui.EventMsg, ui.EventsMsg:
+				mb.toModel(msg)
+			default:
+				mb.p.Send(msg) // a shutdown notice, for the program's filter
+			}
 		}
 	}
 }

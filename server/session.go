@@ -165,7 +165,8 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 			return msg
 		}),
 	)
-	s.hub.add(p)
+	model.Attach(p.Send)
+	s.hub.add(p, model.Deliver)
 	defer s.hub.remove(p)
 
 	if windows != nil {
@@ -176,6 +177,7 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
+	model.Close() // no live event touches the model or the channel after this
 	// The program has ended, so nothing else touches the model: mark the
 	// post being read as left, with where the visitor stopped, under a
 	// context of its own (the session's has ended with a hang-up).

@@ -1,8 +1,10 @@
 package terminal
 
 import (
+	"fmt"
 	"hash/maphash"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -32,7 +34,13 @@ const (
 )
 
 // Painter wraps a model and writes its frames itself.
+//
+// Two goroutines use the model: the program's event loop (keys, command
+// results, window sizes) and, for live events, whoever calls Deliver. mu
+// keeps them apart, so each update and the frame painted after it happen
+// together, and frames never interleave on the channel.
 type Painter struct {
+	mu sync.Mutex
 	tea.Model
 	out     io.Writer
 	windows *Windows // where window sizes wait; nil for a session without a channel of its own
@@ -40,6 +48,10 @@ type Painter struct {
 	height  int
 	last    []uint64 // hashes of the lines on screen
 	clear   bool     // the window changed: repaint from a blank screen
+
+	send   func(tea.Msg) // the program's Send, once attached
+	live   bool          // the model has been initialised: Deliver may update it
+	closed bool          // the program has ended: Deliver drops what comes
 }
 
 // NewPainter paints m's frames to out for a window of width x height; the
@@ -49,9 +61,92 @@ func NewPainter(m tea.Model, out io.Writer, width, height int, windows *Windows)
 	return &Painter{Model: m, out: out, windows: windows, width: width, height: height}
 }
 
+// Attach gives the painter its program's Send, for what Deliver cannot do
+// itself. Call it before the program runs.
+func (p *Painter) Attach(send func(tea.Msg)) { p.send = send }
+
+// Init initialises the wrapped model; from then on Deliver updates it.
+func (p *Painter) Init() tea.Cmd {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := p.Model.Init()
+	p.live = true
+	return cmd
+}
+
+// Close says the program has ended: Deliver leaves the model alone from
+// now on, so the caller may use it, and the channel, by itself.
+func (p *Painter) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+}
+
+// Deliver updates the model with msg and paints the frame on the calling
+// goroutine, instead of handing msg to the program's event loop.
+//
+// A live event reaches every watcher of a post at once. Through the event
+// loop, each would wake two goroutines of the session (the loop, then the
+// program's command runner, which Bubble Tea v1 hands every update's
+// command to, even none) after the sender's; here it wakes none, and the
+// hub's delivering goroutine does the update and the write itself. A
+// command the update returns goes to the program to run, and so does msg
+// while the program has not started. A panic in the update is handed to
+// the program too, to end it as a panic in its own update would, so that
+// it never reaches the deliverer.
+func (p *Painter) Deliver(msg tea.Msg) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	if !p.live {
+		p.mu.Unlock()
+		p.send(msg) // waits for the program's loop, which starts after Init
+		return
+	}
+	cmd, failure := p.updateAndPaint(msg)
+	p.mu.Unlock()
+	switch {
+	case failure != nil:
+		p.send(failure)
+	case cmd != nil:
+		p.send(runCmd{cmd})
+	}
+}
+
+// updateAndPaint is Deliver's work, under mu, with any panic caught.
+func (p *Painter) updateAndPaint(msg tea.Msg) (cmd tea.Cmd, failure *deliveryPanic) {
+	defer func() {
+		if r := recover(); r != nil {
+			failure = &deliveryPanic{value: r, stack: debug.Stack()}
+		}
+	}()
+	p.Model, cmd = p.Model.Update(msg)
+	p.paint(p.Model.View())
+	return cmd, nil
+}
+
+// runCmd hands a command from Deliver to the program, which runs it.
+type runCmd struct{ cmd tea.Cmd }
+
+// deliveryPanic is a panic caught in Deliver, raised again in the program.
+type deliveryPanic struct {
+	value any
+	stack []byte
+}
+
 // Update takes the latest window size when nudged, notes a new size (the
 // next frame is painted from a blank screen), and hands every message on.
 func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch msg := msg.(type) {
+	case runCmd:
+		return p, msg.cmd
+	case *deliveryPanic:
+		panic(fmt.Sprintf("%v (in a delivered update)\n\n%s", msg.value, msg.stack))
+	}
 	if _, ok := msg.(windowNudge); ok {
 		if p.windows == nil {
 			return p, nil
@@ -80,6 +175,8 @@ func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // View paints the wrapped model's frame and gives Bubble Tea nothing to do.
 func (p *Painter) View() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.paint(p.Model.View())
 	return ""
 }
