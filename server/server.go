@@ -181,10 +181,16 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 		wish.WithVersion("blog"),
 		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
 		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
-		wish.WithIdleTimeout(cfg.IdleTimeout),
-		wish.WithMaxTimeout(cfg.MaxTimeout),
+		// The idle and total timeouts are the connection's own (see
+		// deadlineConn), not the library's.
 		wish.WithMiddleware(s.handle, s.recoverPanics, s.logSessions, s.trackHandler),
-		ssh.WrapConn(s.limiter.trackConn),
+		ssh.WrapConn(func(ctx ssh.Context, conn net.Conn) net.Conn {
+			tracked := s.limiter.trackConn(ctx, conn)
+			if tracked == nil {
+				return nil // a flood: dropped
+			}
+			return withDeadlines(tracked, cfg.IdleTimeout, cfg.MaxTimeout)
+		}),
 		s.refuseExtras,
 	)
 	if err != nil {
