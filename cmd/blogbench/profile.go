@@ -50,7 +50,7 @@ func (p *profiler) heap(ctx context.Context, phase string) {
 	p.fetch(ctx, "/debug/pprof/heap?gc=1", phase+".heap.pprof")
 	if path := p.fetch(ctx, "/debug/pprof/heap?debug=1", phase+".heap.txt"); path != "" {
 		b, _ := os.ReadFile(path)
-		if m := regexp.MustCompile(`# StackInuse = (\d+)`).FindSubmatch(b); m != nil {
+		if m := regexp.MustCompile(`# Stack = (\d+)`).FindSubmatch(b); m != nil {
 			p.r.StackBytes, _ = strconv.ParseInt(string(m[1]), 10, 64)
 		}
 		if m := regexp.MustCompile(`# HeapAlloc = (\d+)`).FindSubmatch(b); m != nil {
