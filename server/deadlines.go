@@ -22,7 +22,8 @@ type deadlineConn struct {
 	idle  time.Duration
 	slack time.Duration
 	end   time.Time    // the connection's last moment; zero: none
-	armed atomic.Int64 // the deadline set, in Unix nanoseconds; 0: none yet
+	base  time.Time    // when the wrapper was made: deadlines are kept as time since
+	armed atomic.Int64 // the deadline set, as nanoseconds since base; 0: none yet
 }
 
 // withDeadlines wraps conn with the idle and total deadlines; with neither
@@ -31,9 +32,9 @@ func withDeadlines(conn net.Conn, idle, most time.Duration) net.Conn {
 	if idle <= 0 && most <= 0 {
 		return conn
 	}
-	c := &deadlineConn{Conn: conn, idle: idle, slack: idle / 32}
+	c := &deadlineConn{Conn: conn, idle: idle, slack: idle / 32, base: time.Now()}
 	if most > 0 {
-		c.end = time.Now().Add(most)
+		c.end = c.base.Add(most)
 	}
 	c.touch()
 	return c
@@ -67,7 +68,9 @@ func (c *deadlineConn) touch() {
 	default:
 		next = c.end
 	}
-	armed, at := c.armed.Load(), next.UnixNano()
+	// Measured on the monotonic clock (Sub of two readings of time.Now),
+	// as the deadline itself is, so a step of the wall clock moves neither.
+	armed, at := c.armed.Load(), int64(next.Sub(c.base))
 	if armed != 0 && (at <= armed || at-armed < int64(c.slack)) {
 		return
 	}

@@ -50,9 +50,12 @@ func tcpPair(t *testing.T) (server, client net.Conn) {
 }
 
 // readUntilTimeout reads c until a read fails, and says whether it was the
-// deadline and when it came.
-func readUntilTimeout(t *testing.T, c net.Conn) time.Time {
+// deadline and when it came. A deadline that never comes fails the test
+// after giveUp (the connection is closed) instead of hanging it.
+func readUntilTimeout(t *testing.T, c net.Conn, giveUp time.Duration) time.Time {
 	t.Helper()
+	watchdog := time.AfterFunc(giveUp, func() { c.Close() })
+	defer watchdog.Stop()
 	buf := make([]byte, 64)
 	for {
 		if _, err := c.Read(buf); err != nil {
@@ -72,7 +75,7 @@ func TestIdleConnectionIsCut(t *testing.T) {
 	start := time.Now()
 	c := withDeadlines(server, idle, 0)
 	_ = c.SetDeadline(time.Time{}) // what the ssh library does before each read
-	if at := readUntilTimeout(t, c); at.Sub(start) < idle-idle/32 {
+	if at := readUntilTimeout(t, c, 30*time.Second); at.Sub(start) < idle-idle/32 {
 		t.Fatalf("cut after %v; idle is %v", at.Sub(start), idle)
 	}
 }
@@ -81,7 +84,7 @@ func TestIdleConnectionIsCut(t *testing.T) {
 // rarely: a thousand reads and writes in quick succession set it a few
 // times, not two thousand.
 func TestTrafficKeepsAConnectionAndMovesItsDeadlineRarely(t *testing.T) {
-	const idle = time.Second
+	const idle = 2 * time.Second
 	server, client := tcpPair(t)
 	counted := &countedConn{Conn: server}
 	c := withDeadlines(counted, idle, 0)
@@ -123,7 +126,7 @@ func TestTrafficKeepsAConnectionAndMovesItsDeadlineRarely(t *testing.T) {
 	}
 	// Then quiet: cut.
 	start := time.Now()
-	if at := readUntilTimeout(t, c); at.Sub(start) < idle-2*idle/32 {
+	if at := readUntilTimeout(t, c, 30*time.Second); at.Sub(start) < idle-2*idle/32 {
 		t.Fatalf("cut %v after the last traffic; idle is %v", at.Sub(start), idle)
 	}
 }
@@ -142,7 +145,7 @@ func TestMaxSessionCutsABusyConnection(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	if at := readUntilTimeout(t, c); at.Sub(start) < most {
+	if at := readUntilTimeout(t, c, 30*time.Second); at.Sub(start) < most {
 		t.Fatalf("cut after %v; the most is %v", at.Sub(start), most)
 	}
 }

@@ -168,6 +168,7 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	model.Attach(p.Send)
 	s.hub.add(p, model.Deliver)
 	defer s.hub.remove(p)
+	defer model.Close() // also if the program panics past Bubble Tea's own recovery
 
 	if windows != nil {
 		windows.Attach(p)
@@ -178,6 +179,9 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		s.log.Warn("session ended with error", "err", err)
 	}
 	model.Close() // no live event touches the model or the channel after this
+	if failure := model.Failure(); failure != "" {
+		s.log.Error("session panic", "panic", failure)
+	}
 	// The program has ended, so nothing else touches the model: mark the
 	// post being read as left, with where the visitor stopped, under a
 	// context of its own (the session's has ended with a hang-up).

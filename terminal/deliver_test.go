@@ -187,7 +187,15 @@ func TestDeliverPanicEndsTheProgramNotTheDeliverer(t *testing.T) {
 	if err := wait(); !errors.Is(err, tea.ErrProgramPanic) {
 		t.Fatalf("Run ended with %v, want a program panic", err)
 	}
+	if f := painter.Failure(); !strings.Contains(f, "boom") {
+		t.Fatalf("Failure() = %q, want the panic", f)
+	}
 	painter.Deliver(8) // after the end: dropped, no panic, no block
+	mu.Lock()
+	defer mu.Unlock()
+	if m.events != 1 {
+		t.Fatalf("%d events applied; none after the panic", m.events)
+	}
 }
 
 // tally counts what it is given and guards nothing: the painter alone must

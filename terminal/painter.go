@@ -49,17 +49,21 @@ type Painter struct {
 	last    []uint64 // hashes of the lines on screen
 	clear   bool     // the window changed: repaint from a blank screen
 
-	send   func(tea.Msg) // the program's Send, once attached
-	live   bool          // the model has been initialised: Deliver may update it
-	closed bool          // the program has ended: Deliver drops what comes
+	send      func(tea.Msg) // the program's Send, once attached
+	ready     chan struct{} // closed once the model is initialised, or the program has ended
+	readyOnce sync.Once
+	closed    bool           // the program has ended, or a delivered update panicked: Deliver drops what comes
+	failure   *deliveryPanic // the panic of a delivered update, if one did
 }
 
 // NewPainter paints m's frames to out for a window of width x height; the
 // window sizes that arrive later come from windows (nil: only the
 // tea.WindowSizeMsg the program is sent).
 func NewPainter(m tea.Model, out io.Writer, width, height int, windows *Windows) *Painter {
-	return &Painter{Model: m, out: out, windows: windows, width: width, height: height}
+	return &Painter{Model: m, out: out, windows: windows, width: width, height: height, ready: make(chan struct{})}
 }
+
+func (p *Painter) markReady() { p.readyOnce.Do(func() { close(p.ready) }) }
 
 // Attach gives the painter its program's Send, for what Deliver cannot do
 // itself. Call it before the program runs.
@@ -70,16 +74,30 @@ func (p *Painter) Init() tea.Cmd {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cmd := p.Model.Init()
-	p.live = true
+	p.markReady()
 	return cmd
 }
 
 // Close says the program has ended: Deliver leaves the model alone from
-// now on, so the caller may use it, and the channel, by itself.
+// now on, so the caller may use it, and the channel, by itself. It may be
+// called more than once.
 func (p *Painter) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	p.markReady()
+}
+
+// Failure returns the panic of a delivered update, as a message with its
+// stack, or "" if none panicked. The program is told of it too, but may
+// have ended before it could be.
+func (p *Painter) Failure() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failure == nil {
+		return ""
+	}
+	return p.failure.String()
 }
 
 // Deliver updates the model with msg and paints the frame on the calling
@@ -90,22 +108,22 @@ func (p *Painter) Close() {
 // program's command runner, which Bubble Tea v1 hands every update's
 // command to, even none) after the sender's; here it wakes none, and the
 // hub's delivering goroutine does the update and the write itself. A
-// command the update returns goes to the program to run, and so does msg
-// while the program has not started. A panic in the update is handed to
-// the program too, to end it as a panic in its own update would, so that
-// it never reaches the deliverer.
+// command the update returns goes to the program to run. Before the model
+// is initialised, Deliver waits for it, as a send to the program would.
+// A panic in the update stops all further delivery and is handed to the
+// program, to end it as a panic in its own update would, so that it never
+// reaches the deliverer.
 func (p *Painter) Deliver(msg tea.Msg) {
+	<-p.ready
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
-	if !p.live {
-		p.mu.Unlock()
-		p.send(msg) // waits for the program's loop, which starts after Init
-		return
-	}
 	cmd, failure := p.updateAndPaint(msg)
+	if failure != nil {
+		p.closed, p.failure = true, failure // the model may be half updated
+	}
 	p.mu.Unlock()
 	switch {
 	case failure != nil:
@@ -136,6 +154,10 @@ type deliveryPanic struct {
 	stack []byte
 }
 
+func (d *deliveryPanic) String() string {
+	return fmt.Sprintf("%v (in a delivered update)\n\n%s", d.value, d.stack)
+}
+
 // Update takes the latest window size when nudged, notes a new size (the
 // next frame is painted from a blank screen), and hands every message on.
 func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -145,7 +167,7 @@ func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runCmd:
 		return p, msg.cmd
 	case *deliveryPanic:
-		panic(fmt.Sprintf("%v (in a delivered update)\n\n%s", msg.value, msg.stack))
+		panic(msg.String())
 	}
 	if _, ok := msg.(windowNudge); ok {
 		if p.windows == nil {
