@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"blog/internal/syncbuf"
+
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -88,24 +90,6 @@ func runPainted(t *testing.T, m tea.Model, out io.Writer) (*Painter, *tea.Progra
 	return painter, p, wait
 }
 
-// safeBuffer is a strings.Builder the painter may write while tests read.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !ok(); {
@@ -122,7 +106,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 func TestDeliverUpdatesAndPaintsAtOnce(t *testing.T) {
 	var mu sync.Mutex
 	m := &counter{mu: &mu, askFor: "fetched"}
-	var out safeBuffer
+	var out syncbuf.Buffer
 	painter, _, _ := runPainted(t, m, &out)
 	waitFor(t, "the first frame", func() bool { return strings.Contains(out.String(), "events 0") })
 

@@ -12,31 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"blog/internal/smtptest"
+	"blog/internal/syncbuf"
 	"blog/internal/termclient"
 )
-
-// lockedBuffer collects the server's logs from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func writePost(t *testing.T, dir, slug, title string) {
 	t.Helper()
@@ -125,7 +107,7 @@ func TestNewsletterEndToEnd(t *testing.T) {
 	dataDir, postsDir := t.TempDir(), t.TempDir()
 	writePost(t, postsDir, "old", "An old post")
 	sshAddr, webAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"blog/internal/syncbuf"
 	"blog/internal/termclient"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestServeWebEdition(t *testing.T) {
 	dataDir := t.TempDir()
 	sshAddr, webAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {

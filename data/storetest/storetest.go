@@ -4,7 +4,6 @@
 package storetest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/internal/syncbuf"
 )
 
 // Store is a data.Store with two methods that no user of storage needs but
@@ -184,7 +184,7 @@ func newEnv(t *testing.T, open Opener, limits data.Limits) *env {
 
 func prepare(t *testing.T, limits data.Limits) (*env, data.Options) {
 	clock := &Clock{t: start}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	// Registered before the store's Close, so it runs after it.
 	t.Cleanup(func() {
 		for _, secret := range privateText {
@@ -204,23 +204,6 @@ func prepare(t *testing.T, limits data.Limits) (*env, data.Options) {
 // privateText appears in comment bodies and emails the subtests write; it
 // must never be logged.
 var privateText = []string{"secret-body", "private@example"}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // author returns a distinct keyed visitor.
 func author(n string) data.Author {

@@ -1,7 +1,6 @@
 package visitbatch
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"blog/data/postgres"
 	"blog/data/postgres/pgtest"
 	"blog/data/sqlite"
+	"blog/internal/syncbuf"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -147,35 +147,17 @@ func openPostgres(t *testing.T, log *slog.Logger) (data.Store, func(*testing.T) 
 	return st, outage, block
 }
 
-// logs collects what a test's batcher and store log.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // setup opens a store on be and a batcher over it. When the test ends,
 // no key may be in the logs.
-func setup(t *testing.T, be backend, cfg Config) (*Batcher, *counted, func(*testing.T) func(), *logs) {
+func setup(t *testing.T, be backend, cfg Config) (*Batcher, *counted, func(*testing.T) func(), *syncbuf.Buffer) {
 	b, c, outage, _, l := setupBlocking(t, be, cfg)
 	return b, c, outage, l
 }
 
 // setupBlocking is setup, with the way to block the store's writes too.
-func setupBlocking(t *testing.T, be backend, cfg Config) (*Batcher, *counted, func(*testing.T) func(), func(*testing.T) func(), *logs) {
+func setupBlocking(t *testing.T, be backend, cfg Config) (*Batcher, *counted, func(*testing.T) func(), func(*testing.T) func(), *syncbuf.Buffer) {
 	t.Helper()
-	l := &logs{}
+	l := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, outage, block := be.open(t, log)
 	c := &counted{Store: st}
