@@ -252,6 +252,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case postedMsg:
 		return m, m.posted(msg)
 	case nameMsg:
+		m.draft.nameKnown = true
 		if m.draft.name == "" && msg.name != "" {
 			m.draft.name = msg.name
 			if m.composer != nil {

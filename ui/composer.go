@@ -32,6 +32,10 @@ const (
 type draftState struct {
 	text map[string]string // per draftKey
 	name string
+	// nameKnown says the name remembered for the visitor's key has been
+	// read (it may be none). Until then an empty name field means "not
+	// known yet", not "post as Anonymous".
+	nameKnown bool
 }
 
 // maxDrafts bounds the drafts a session keeps (one per post, reply and
@@ -339,7 +343,16 @@ func (c *composer) send(m *Model) tea.Cmd {
 	}
 	nc := data.NewComment{PostSlug: c.slug, Name: c.name.Value(), Body: body, Author: m.sess.Author, ReplyTo: c.what.replyTo}
 	draft := draftKey(c.slug, c.what)
+	// Posted before the remembered name came back (a busy server, a quick
+	// visitor): read it here, or the comment would go out as Anonymous and
+	// the remembered name with it.
+	askName := nc.Name == "" && !m.draft.nameKnown && nc.Author.KeyFingerprint != ""
 	return m.run(func(ctx context.Context) tea.Msg {
+		if askName {
+			if name, err := m.cfg.Store.Name(ctx, nc.Author.KeyFingerprint); err == nil {
+				nc.Name = name
+			}
+		}
 		saved, err := m.cfg.Store.AddComment(ctx, nc)
 		return postedMsg{slug: nc.PostSlug, draft: draft, comment: saved, err: err}
 	})

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"runtime"
 	"strings"
 	"testing"
@@ -140,4 +141,32 @@ func heapAfterGC() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// A visitor who posts before the name remembered for their key has been
+// read (a busy server) posts under that name, not as Anonymous.
+func TestPostBeforeTheRememberedNameArrivesKeepsIt(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	postAs(t, st, bobKey, "bob", "an earlier comment, which remembers the name", 0)
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 100, Height: 30, Author: bobKey})
+	drain(m, m.Init())
+	press(m, "G")
+	_, lookup := m.Update(keyMsg("c")) // the name's lookup, left unrun for now
+	if m.composer == nil || lookup == nil {
+		t.Fatalf("c opened no composer, or asked for no name (composer %v)", m.composer != nil)
+	}
+	typeRunes(m, "posted-before-the-name")
+	ctrlS(m)
+	if m.composer != nil {
+		t.Fatalf("not posted: %q", m.status)
+	}
+	drain(m, lookup) // the lookup's answer comes late, and changes nothing
+	got, err := st.Comments(context.Background(), benchPost, data.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := got[len(got)-1]
+	if last.Body != "posted-before-the-name" || last.AuthorName != "bob" {
+		t.Fatalf("the last comment is %q by %q, want it by bob", last.Body, last.AuthorName)
+	}
 }
