@@ -20,13 +20,15 @@ import (
 // quietTrigger runs release once after each spell of activity, when no
 // activity has been seen for a whole quiet period.
 type quietTrigger struct {
-	quiet   time.Duration
-	release func()
+	quiet time.Duration
+	// release gets a function that reports activity seen since it began,
+	// so a long release can stop early.
+	release func(busy func() bool)
 	last    atomic.Int64 // unix nanoseconds of the latest activity
 	kick    chan struct{}
 }
 
-func newQuietTrigger(quiet time.Duration, release func()) *quietTrigger {
+func newQuietTrigger(quiet time.Duration, release func(busy func() bool)) *quietTrigger {
 	return &quietTrigger{quiet: quiet, release: release, kick: make(chan struct{}, 1)}
 }
 
@@ -73,18 +75,20 @@ func (q *quietTrigger) run(ctx context.Context) {
 		case <-q.kick:
 		default:
 		}
-		q.release()
+		began := time.Now().UnixNano()
+		q.release(func() bool { return q.last.Load() > began })
 	}
 }
 
 // maxStackShrinks bounds the collections one release runs to shrink stacks.
 const maxStackShrinks = 6
 
-// released is what one release did: the collections it ran and the bytes
-// of goroutine stacks before and after them.
+// released is what one release did: the collections it ran, the bytes of
+// goroutine stacks before and after them, and whether it stopped early.
 type released struct {
 	collections               int
 	stacksBefore, stacksAfter uint64
+	interrupted               bool
 }
 
 // releaseMemory collects garbage and returns free memory to the system.
@@ -94,8 +98,11 @@ type released struct {
 // frame is drawn (and while a burst is drawn), and then sit idle on a
 // small part of them: one collection leaves them at half their size. So
 // this collects until the stacks stop shrinking (a few rounds, each cheap
-// next to the burst that grew them), then hands what was freed back.
-func releaseMemory() released {
+// next to the burst that grew them), then hands what was freed back. It
+// stops as soon as busy reports activity (a comment to fan out, readers
+// arriving), which would otherwise compete with the collections for the
+// CPU: the next quiet spell finishes the job.
+func releaseMemory(busy func() bool) released {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
 	stacks := func() uint64 {
 		metrics.Read(sample)
@@ -109,6 +116,11 @@ func releaseMemory() released {
 	for r.collections < maxStackShrinks {
 		runtime.GC()
 		r.collections++
+		if busy() {
+			r.interrupted = true
+			r.stacksAfter = stacks()
+			return r
+		}
 		now := stacks()
 		if now >= last-last/50 { // less than 2% smaller: as small as they get
 			break
@@ -116,6 +128,7 @@ func releaseMemory() released {
 		last = now
 	}
 	debug.FreeOSMemory()
+	r.collections++
 	r.stacksAfter = stacks()
 	return r
 }

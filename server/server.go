@@ -145,10 +145,10 @@ func New(cfg Config, lib *posts.Library, store data.Store) (*Server, error) {
 	m.Registry.MustRegister(ops.NewVisitMarksCollector(s.visitMarks))
 	s.hub = newHub(store, m, cfg.Log)
 	if cfg.ReleaseMemoryAfter > 0 {
-		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func() {
-			r := releaseMemory()
+		s.quiet = newQuietTrigger(cfg.ReleaseMemoryAfter, func(busy func() bool) {
+			r := releaseMemory(busy)
 			s.metrics.MemoryReleases.Inc()
-			s.log.Info("memory released after a busy spell", "collections", r.collections+1,
+			s.log.Info("memory released after a busy spell", "collections", r.collections, "stopped_for_activity", r.interrupted,
 				"stacks_kb_before", r.stacksBefore>>10, "stacks_kb_after", r.stacksAfter>>10)
 		})
 	}
