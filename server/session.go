@@ -117,7 +117,33 @@ func opensInterface(isPty bool, cmd []string) bool {
 }
 
 // runTUI runs one Bubble Tea program for the session.
+//
+// It is split in three so that what stays on the session's goroutine while
+// the program runs is small: a goroutine's stack only shrinks back to a
+// size four times what it holds, and this frame is held for the whole
+// session. A few dozen bytes more here once doubled every session's stack
+// for this goroutine, from 8 to 16 KB.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
+	t := s.startTUI(sess, pty)
+	defer t.detach() // also if the program panics past Bubble Tea's own recovery
+	_, err := t.p.Run()
+	s.endTUI(t, err)
+}
+
+// tui is one session's program and what is wired to it.
+type tui struct {
+	p        *tea.Program
+	model    *terminal.Painter
+	visitor  *ui.Model
+	out      io.Writer
+	windows  *terminal.Windows
+	hub      *hub
+	stopping bool // the server is restarting
+}
+
+// startTUI builds the session's program, attaches it to the hub and to
+// the window sizes, and puts the terminal in the interface's modes.
+func (s *Server) startTUI(sess ssh.Session, pty ssh.Pty) *tui {
 	ch := terminal.ChannelOf(sess)
 	ctx := sess.Context() // ends when the session's channel closes
 	look, input := terminal.QueryLook(ctx, sess, pty.Term)
@@ -135,19 +161,16 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 	} else {
 		us.Slug = permalinkSlug(sess.User(), s.posts) // ssh SLUG@host
 	}
-	var out io.Writer = sess
-	var windows *terminal.Windows
+	t := &tui{out: sess, hub: s.hub}
 	if ch != nil {
-		out, windows = ch.Output(), ch.Windows()
+		t.out, t.windows = ch.Output(), ch.Windows()
 	}
-	visitor := ui.New(&s.uiCfg, us)
-	model := terminal.NewPainter(visitor, out, us.Width, us.Height, windows)
-	var p *tea.Program
-	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { p.Send(msg) }, func() {
+	t.visitor = ui.New(&s.uiCfg, us)
+	t.model = terminal.NewPainter(t.visitor, t.out, us.Width, us.Height, t.windows)
+	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { t.p.Send(msg) }, func() {
 		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
-	var stopping bool
-	p = tea.NewProgram(model,
+	t.p = tea.NewProgram(t.model,
 		tea.WithInput(guard),
 		tea.WithOutput(sess),
 		tea.WithoutRenderer(),
@@ -159,40 +182,52 @@ func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
 		tea.WithContext(ctx),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			if _, ok := msg.(shutdownMsg); ok {
-				stopping = true
+				t.stopping = true
 				return tea.Quit()
 			}
 			return msg
 		}),
 	)
-	model.Attach(p.Send)
-	s.hub.add(p, model.Deliver)
-	defer s.hub.remove(p)
-	defer model.Close() // also if the program panics past Bubble Tea's own recovery
-
-	if windows != nil {
-		windows.Attach(p)
-		defer windows.Attach(nil)
+	t.model.Attach(t.p.Send)
+	s.hub.add(t.p, t.model.Deliver)
+	if t.windows != nil {
+		t.windows.Attach(t.p)
 	}
-	_, _ = io.WriteString(out, terminal.Enter)
-	if _, err := p.Run(); err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
+	_, _ = io.WriteString(t.out, terminal.Enter)
+	return t
+}
+
+// detach takes the program off the hub and the window sizes, and closes
+// its painter to live events. It may run more than once.
+func (t *tui) detach() {
+	if t.windows != nil {
+		t.windows.Attach(nil)
+	}
+	t.hub.remove(t.p)
+	t.model.Close()
+}
+
+// endTUI runs once the program has ended with err: it marks the visit and
+// restores the terminal.
+func (s *Server) endTUI(t *tui, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
 		s.log.Warn("session ended with error", "err", err)
 	}
-	model.Close() // no live event touches the model or the channel after this
-	if failure := model.Failure(); failure != "" {
+	t.detach() // no live event touches the model or the channel after this
+	if failure := t.model.Failure(); failure != "" {
 		s.log.Error("session panic", "panic", failure)
 	}
 	// The program has ended, so nothing else touches the model: mark the
 	// post being read as left, with where the visitor stopped, under a
 	// context of its own (the session's has ended with a hang-up).
 	lctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
-	if err := visitor.Leave(lctx); err != nil {
+	if err := t.visitor.Leave(lctx); err != nil {
 		s.log.Warn("mark visit on leaving", "err", err)
 	}
 	cancel()
-	_, _ = io.WriteString(out, terminal.Leave)
-	if stopping {
-		fmt.Fprint(out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
+	_, _ = io.WriteString(t.out, terminal.Leave)
+	if t.stopping {
+		fmt.Fprint(t.out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}
 }
 
