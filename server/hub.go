@@ -52,11 +52,8 @@ func newHub(store hubStore, m *ops.Metrics, log *slog.Logger) *hub {
 
 // add delivers to p from now on; its live events go to deliver (the
 // session's painter: see terminal.Painter.Deliver) and everything else to
-// p.Send. A nil deliver sends everything to p.
+// p.Send.
 func (h *hub) add(p *tea.Program, deliver func(tea.Msg)) {
-	if deliver == nil {
-		deliver = p.Send
-	}
 	h.mu.Lock()
 	h.progs[p] = &mailbox{p: p, toModel: deliver}
 	h.mu.Unlock()
