@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -101,9 +103,16 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 		for j, s := range watchers {
 			ws[j] = s.expect(token)
 		}
+		// Collect this process's garbage now, outside the timing: its
+		// heap holds every watcher's emulated screen, and a collection
+		// that began during a comment made that comment look up to three
+		// times slower (measured on the baseline as well as the blog).
+		cpu.setAside(runtime.GC)
+		gc0 := clientCollections()
 		t0 := time.Now()
 		_, stderr, code, err := termclient.Exec(c.addrs()[0], writers[i%len(writers)], c.postCommand(), strings.NewReader(token))
-		post = append(post, time.Since(t0))
+		posted := time.Since(t0)
+		post = append(post, posted)
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(stderr))
 		}
@@ -130,6 +139,11 @@ func fanOut(ctx context.Context, c Config, watchers []*session, writers []ssh.Si
 			last = max(last, at.Sub(t0))
 		}
 		all = append(all, last)
+		// Each comment's own line shows whether a slow one was slow to
+		// post or slow to reach the watchers, and whether this process
+		// was collecting meanwhile.
+		fmt.Fprintf(c.Progress, "%s: comment %d: posted in %.1f ms, last watcher at %.1f ms, %d collections here\n",
+			c.Label, i+1, ms(posted), ms(last), clientCollections()-gc0)
 		// Let the redraws settle: the next comment is timed alone.
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -193,4 +207,14 @@ func idle(ctx context.Context, c Config, open int, before procSample, prof *prof
 	prof.heap(ctx, "idle")
 	fmt.Fprintf(c.Progress, "%s: idle CPU %.2f%% of a core, %.1f KB a session\n", c.Label, r.IdleCPU, r.PerSession/1024)
 	return nil
+}
+
+// clientCollections counts this process's completed garbage collections.
+func clientCollections() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
