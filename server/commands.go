@@ -31,7 +31,7 @@ func (s *Server) runCommand(sess ssh.Session) int {
 	if pty, _, isPty := sess.Pty(); isPty {
 		width = pty.Window.Width
 	}
-	args := sess.Command()
+	args := commandOf(sess)
 	if len(args) == 0 {
 		// ssh -T SLUG@host: the post as plain text, as read SLUG gives it.
 		if slug := permalinkSlug(sess.User(), s.posts); slug != "" {

@@ -26,3 +26,27 @@ func TestExecUsageErrorsOverSSH(t *testing.T) {
 		t.Fatalf("read --help: exit %d, %v, %q", code, err, out)
 	}
 }
+
+// The sessions of one connection each run their own command: the server
+// keeps a command's split words in the connection's context, and must
+// not hand one session's command to the next.
+func TestSessionsOfOneConnectionRunTheirOwnCommands(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	client, _ := dialSession(t, ts.addr, newKey(t))
+	for _, c := range []struct{ cmd, want, not string }{
+		{"read " + goPost + " --raw", "# ", "usage:"},
+		{"ls", goPost, "# "},
+		{"ls", goPost, "# "},
+		{"read " + goPost + " --raw", "# ", "usage:"},
+	} {
+		sess, err := client.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := sess.Output(c.cmd)
+		sess.Close()
+		if err != nil || !strings.Contains(string(out), c.want) || strings.Contains(string(out), c.not) {
+			t.Errorf("%q: %v, output %.200q; want %q and no %q", c.cmd, err, out, c.want, c.not)
+		}
+	}
+}

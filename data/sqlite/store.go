@@ -74,6 +74,11 @@ func Open(ctx context.Context, path string, opt data.Options) (*Store, error) {
 		return nil, err
 	}
 	s.read.SetMaxOpenConns(int(opt.MaxConns))
+	// Keep every reader open: database/sql keeps two by default, and under
+	// many sessions opening at once each reader past the second was
+	// opened, set up (pragmas, the schema, the prepared visits query) and
+	// closed again per query.
+	s.read.SetMaxIdleConns(int(opt.MaxConns))
 	if err := s.read.PingContext(ctx); err != nil {
 		s.read.Close()
 		write.Close()
