@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/internal/stack"
 	"blog/ops"
 	"blog/ui"
 
@@ -126,6 +127,10 @@ func (mb *mailbox) post(msg tea.Msg) {
 }
 
 func (mb *mailbox) deliver() {
+	// Drawing a delivery runs about 8 KB deep on a new goroutine: grown
+	// now, its stack is copied once, nearly empty (see internal/stack).
+	// At 5,000 watchers this took a tenth off a comment's fan-out CPU.
+	stack.Grow()
 	for {
 		mb.mu.Lock()
 		if len(mb.queue) == 0 {

@@ -25,6 +25,7 @@ import (
 	"blog/commands"
 	"blog/data"
 	"blog/data/visitbatch"
+	"blog/internal/stack"
 	"blog/ops"
 	"blog/posts"
 	"blog/terminal"
@@ -395,6 +396,11 @@ func (s *Server) serveSession(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.
 // channel when the handler has returned.
 func (s *Server) trackHandler(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
+		// The handler's goroutine is new, and the session's first frame
+		// runs deep on it: grown now, its stack is copied once, nearly
+		// empty (see internal/stack). An interface session holds 8 KB
+		// there anyway.
+		stack.Grow()
 		if ch := terminal.ChannelOf(sess); ch != nil {
 			defer ch.HandlerDone()
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"blog/data"
+	"blog/internal/stack"
 	"blog/posts"
 	"blog/ui/render"
 
@@ -396,6 +397,10 @@ func (m *Model) run(f func(ctx context.Context) tea.Msg) tea.Cmd {
 		parent = context.Background()
 	}
 	return func() tea.Msg {
+		// Bubble Tea runs each command on a new goroutine, and a storage
+		// call runs deep (SQLite's interpreter above all): grown now,
+		// the stack is copied once, nearly empty (see internal/stack).
+		stack.Grow()
 		ctx, cancel := context.WithTimeout(parent, opTimeout)
 		defer cancel()
 		return f(ctx)
