@@ -415,3 +415,44 @@ func TestResyncWithALiveCommentLoadsEveryPage(t *testing.T) {
 		t.Fatalf("the watcher's thread:\n%s\n\nthe fresh reader's:\n%s", a, b)
 	}
 }
+
+// A reader whose own comment arrives live (written from another session
+// of theirs) stops sharing the others' drawing: theirs marks it "(you)".
+// The thread remembers whether the reader wrote one of its comments, and
+// a new comment must update that, not keep the old answer.
+func TestAReadersOwnLiveCommentIsMarkedTheirs(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	cfg.Caches = NewCaches(CacheBudgets{})
+	shared := threads.New(st, 0)
+	cfg.Store = shared
+	postAs(t, st, adaKey, "ada", "first-comment", 0)
+	open := func(a data.Author) *Model {
+		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: a})
+		drain(m, m.Init())
+		press(m, "G")
+		return m
+	}
+	bob, carol := open(bobKey), open(data.Author{KeyFingerprint: "SHA256:carol", IP: "192.0.2.3"})
+	live := func(key data.Author, name, body string) {
+		c := postAs(t, st, key, name, body, 0)
+		shared.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
+		for _, m := range []*Model{bob, carol} {
+			drain(m, func() tea.Msg { return EventMsg(data.Event{Kind: data.CommentAdded, Comment: c}) })
+		}
+	}
+	live(adaKey, "ada", "second-comment")
+	if strings.Contains(threadText(bob), "(you)") {
+		t.Fatalf("bob wrote nothing yet:\n%s", threadText(bob))
+	}
+	live(bobKey, "bob", "bobs-comment")
+	if !strings.Contains(threadText(bob), "(you)") {
+		t.Fatalf("bob's own live comment is not marked his:\n%s", threadText(bob))
+	}
+	if strings.Contains(threadText(carol), "(you)") {
+		t.Fatalf("carol's drawing marks bob's comment hers:\n%s", threadText(carol))
+	}
+	live(adaKey, "ada", "third-comment")
+	if !strings.Contains(threadText(bob), "(you)") || !strings.Contains(threadText(bob), "third-comment") {
+		t.Fatalf("after another comment, bob's is no longer marked his:\n%s", threadText(bob))
+	}
+}
