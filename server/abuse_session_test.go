@@ -270,6 +270,36 @@ func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
 	waitFor(t, s, "enter read")
 }
 
+// A client that takes its output is never cut by the write deadline, however
+// long the server keeps writing to it: the deadline counts from the last
+// progress, and its timer, left running between writes, waits out the
+// rest rather than firing on a session that is merely busy.
+func TestBusyReaderOutlastsTheWriteDeadline(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{WriteTimeout: timeout}})
+	s := ts.open(t, nil, 100, 40)
+	waitFor(t, s, "enter read")
+	// Frames for five timeouts and more: each resize repaints.
+	for start, i := time.Now(), 0; time.Since(start) < 6*timeout; i++ {
+		before := s.Received()
+		if err := s.Resize(100-i%2, 40); err != nil {
+			t.Fatalf("resize %d: %v", i, err)
+		}
+		if err := s.WaitOutput(before, 10*time.Second); err != nil {
+			t.Fatalf("no frame after resize %d: %v", i, err)
+		}
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("a session that read all its output was closed")
+	default:
+	}
+	typeKeys(t, s, "j")
+	if got := metric(t, ts, `blog_sessions_cut_total{reason="write_timeout"}`); got != 0 {
+		t.Fatalf("blog_sessions_cut_total{reason=\"write_timeout\"} = %v for a client that reads", got)
+	}
+}
+
 // Idle and max-session timeouts hold while a session's program is stuck
 // writing and a burst of window changes waits behind it (the write
 // deadline is set far off so they are what fires).

@@ -20,8 +20,12 @@ const maxTimedWrite = 32 << 10
 // the client to answer the close); cut closes the whole connection, which
 // wakes every write blocked on it.
 //
-// One timer per session, armed only while a write is in flight: an idle
-// session costs no goroutine and no CPU.
+// One timer per session, armed by a write and left to run out rather than
+// stopped when the write ends: a fan-out writes to every session at once,
+// and setting and stopping a timer for each write was a twentieth of its
+// CPU. When it fires with nothing in flight it is not armed again, so an
+// idle session costs no goroutine and no CPU, once one timeout has passed
+// after its last write.
 type timedChannel struct {
 	gossh.Channel
 	timeout time.Duration
@@ -29,6 +33,7 @@ type timedChannel struct {
 
 	mu       sync.Mutex
 	timer    *time.Timer
+	armed    bool      // the timer will fire
 	inFlight int       // writes under way
 	progress time.Time // when a write last started or finished
 	stderr   *timedStream
@@ -83,6 +88,10 @@ func (t *timedChannel) begin() {
 	defer t.mu.Unlock()
 	t.inFlight++
 	t.progress = time.Now()
+	if t.armed {
+		return // check measures from progress, and waits out the rest
+	}
+	t.armed = true
 	if t.timer == nil {
 		t.timer = time.AfterFunc(t.timeout, t.check)
 		return
@@ -95,9 +104,6 @@ func (t *timedChannel) end() {
 	defer t.mu.Unlock()
 	t.inFlight--
 	t.progress = time.Now()
-	if t.inFlight == 0 {
-		t.timer.Stop()
-	}
 }
 
 // check runs when the timer fires: it cuts the connection if a write has
@@ -105,6 +111,7 @@ func (t *timedChannel) end() {
 func (t *timedChannel) check() {
 	t.mu.Lock()
 	if t.inFlight == 0 {
+		t.armed = false
 		t.mu.Unlock()
 		return
 	}
@@ -113,6 +120,7 @@ func (t *timedChannel) check() {
 		t.mu.Unlock()
 		return
 	}
+	t.armed = false
 	t.mu.Unlock()
 	t.cut()
 }
