@@ -309,6 +309,14 @@ func TestEventsTogetherDrawAsOneByOne(t *testing.T) {
 	}
 }
 
+// openAtComments opens the bench post as a, at 60x30, at its comments.
+func openAtComments(cfg *Config, a data.Author) *Model {
+	m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: a})
+	drain(m, m.Init())
+	press(m, "G")
+	return m
+}
+
 // Readers who see a thread the same way share one drawing of it, which
 // follows the clock: when a comment's "ago" changes, the drawing does. A
 // reader who wrote one of the comments, and a reader with a comment
@@ -324,12 +332,7 @@ func TestReadersShareTheThreadView(t *testing.T) {
 	cfg.Now = func() time.Time { return clock }
 	postAs(t, st, adaKey, "ada", "older-comment", 0)
 	postAs(t, st, adaKey, "ada", "newer-comment", 0)
-	open := func(a data.Author) *Model {
-		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: a})
-		drain(m, m.Init())
-		press(m, "G")
-		return m
-	}
+	open := func(a data.Author) *Model { return openAtComments(cfg, a) }
 	one, two := open(bobKey), open(data.Author{KeyFingerprint: "SHA256:carol", IP: "192.0.2.3"})
 	own := open(adaKey)
 	same := func(a, b *Model) bool {
@@ -426,12 +429,7 @@ func TestAReadersOwnLiveCommentIsMarkedTheirs(t *testing.T) {
 	shared := threads.New(st, 0)
 	cfg.Store = shared
 	postAs(t, st, adaKey, "ada", "first-comment", 0)
-	open := func(a data.Author) *Model {
-		m := New(cfg, Session{Slug: benchPost, Look: Look{Profile: termenv.Ascii}, Width: 60, Height: 30, Author: a})
-		drain(m, m.Init())
-		press(m, "G")
-		return m
-	}
+	open := func(a data.Author) *Model { return openAtComments(cfg, a) }
 	bob, carol := open(bobKey), open(data.Author{KeyFingerprint: "SHA256:carol", IP: "192.0.2.3"})
 	live := func(key data.Author, name, body string) {
 		c := postAs(t, st, key, name, body, 0)
