@@ -454,3 +454,38 @@ func TestAReadersOwnLiveCommentIsMarkedTheirs(t *testing.T) {
 		t.Fatalf("after another comment, bob's is no longer marked his:\n%s", threadText(bob))
 	}
 }
+
+// A reader who deleted their own comment, while the shared page has not
+// heard of it yet, keeps their own thread when a comment arrives: taking
+// the shared page would bring the deleted comment back, and the drawing,
+// made as if the reader wrote nothing, would be shared with everyone
+// with their "(you)" on it.
+func TestAnOwnDeletionTheSharedPageMissedStaysTheReadersOwn(t *testing.T) {
+	cfg, st := testConfig(t, 0)
+	cfg.Caches = NewCaches(CacheBudgets{})
+	shared := threads.New(st, 0)
+	cfg.Store = shared
+	x := postAs(t, st, bobKey, "bob", "bobs-comment", 0)
+	postAs(t, st, adaKey, "ada", "reply-to-bob", x.ID)
+	bob, carol := openAtComments(cfg, bobKey), openAtComments(cfg, data.Author{KeyFingerprint: "SHA256:carol", IP: "192.0.2.3"})
+	if err := st.DeleteOwnComment(context.Background(), x.ID, bobKey.KeyFingerprint); err != nil {
+		t.Fatal(err)
+	}
+	// Bob's own session hears its delete at once; the hub has not applied
+	// the event to the shared page yet when the next comment comes.
+	drain(bob, func() tea.Msg { return moderatedMsg{what: "deleted", id: x.ID} })
+	if strings.Contains(threadText(bob), "bobs-comment") {
+		t.Fatalf("bob's deleted comment still shows for him:\n%s", threadText(bob))
+	}
+	c := postAs(t, st, adaKey, "ada", "new-comment", 0)
+	shared.Apply(data.Event{Kind: data.CommentAdded, Comment: c})
+	for _, m := range []*Model{bob, carol} {
+		drain(m, func() tea.Msg { return EventMsg(data.Event{Kind: data.CommentAdded, Comment: c}) })
+	}
+	if strings.Contains(threadText(carol), "(you)") {
+		t.Fatalf("carol's drawing marks bob's comment hers:\n%s", threadText(carol))
+	}
+	if strings.Contains(threadText(bob), "bobs-comment") || !strings.Contains(threadText(bob), "new-comment") {
+		t.Fatalf("bob's thread after the new comment:\n%s", threadText(bob))
+	}
+}

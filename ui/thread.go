@@ -187,12 +187,24 @@ func (t *thread) sharedWith(m *Model, slug string, c data.Comment) ([]data.Comme
 			added = true
 			continue
 		}
-		if i == len(t.comments) || x.ID != t.comments[i].ID || x.Hidden != t.comments[i].Hidden {
+		if i == len(t.comments) || !sameState(x, t.comments[i]) {
 			return nil, false
 		}
 		i++
 	}
 	return cs, added
+}
+
+// sameState reports whether a shared comment is as this reader holds it.
+// The shared page hears a moderation event apart from each reader: the
+// reader's own deletion, say, may have blanked a comment the shared page
+// still holds whole. Taken then, the page would undo it, and what the
+// thread remembers of it (whether the reader wrote one, thread.mine)
+// would no longer hold. Shared comments compare their strings by pointer
+// first, so this stays cheap for the watchers of one post.
+func sameState(a, b data.Comment) bool {
+	return a.ID == b.ID && a.Hidden == b.Hidden && a.Deleted == b.Deleted &&
+		a.AuthorKey == b.AuthorKey && a.EditedAt.Equal(b.EditedAt)
 }
 
 func (t *thread) sort() {
