@@ -70,8 +70,16 @@ func (c *Channel) Windows() *Windows { return &c.windows }
 // returned; WaitHandler waits for that, when the channel started one.
 func (c *Channel) HandlerDone() { c.handler.Done() }
 
-// WaitHandler waits until the handler started for the channel has returned.
-func (c *Channel) WaitHandler() { c.handler.Wait() }
+// WaitHandler waits until the handler started for the channel has
+// returned, then stops the write deadline's timer: nothing writes to the
+// channel after that, and a timer left to run out would keep the closed
+// session's memory for a write timeout.
+func (c *Channel) WaitHandler() {
+	c.handler.Wait()
+	if c.raw != nil {
+		c.raw.stop()
+	}
+}
 
 // ServeRequests filters the session's requests from where the library's
 // session handler left them until the channel closes. Call it on the

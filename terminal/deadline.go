@@ -106,6 +106,16 @@ func (t *timedChannel) end() {
 	t.progress = time.Now()
 }
 
+// stop disarms the timer for good, once the channel is done with.
+func (t *timedChannel) stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.armed = false
+}
+
 // check runs when the timer fires: it cuts the connection if a write has
 // been stuck for the whole timeout, and otherwise waits out the rest.
 func (t *timedChannel) check() {
