@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -19,6 +20,9 @@ func stackBytes() uint64 {
 // shrink the stacks being measured.
 func parked(t *testing.T, n int, f func()) uint64 {
 	t.Helper()
+	// A collection first returns the stacks freed earlier, which would
+	// otherwise be reused without showing in the measure.
+	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	before := stackBytes()
 	release := make(chan struct{})
@@ -44,10 +48,11 @@ func TestGrowLeavesAnEightKilobyteStack(t *testing.T) {
 	const n = 1000
 	plain := parked(t, n, func() {})
 	grown := parked(t, n, Grow)
-	if grown < n*8<<10 {
-		t.Errorf("stacks grew %d KB for %d goroutines that called Grow; want at least 8 KB each", grown>>10, n)
+	t.Logf("%d goroutines: %d KB of stacks without Grow, %d KB with it", n, plain>>10, grown>>10)
+	if grown < n*7<<10 || grown >= n*12<<10 {
+		t.Errorf("stacks grew %d KB for %d goroutines that called Grow; want 8 KB each", grown>>10, n)
 	}
-	if plain >= grown/2 {
+	if plain > grown*3/4 {
 		t.Errorf("stacks grew %d KB without Grow and %d KB with it; the measure does not tell them apart", plain>>10, grown>>10)
 	}
 }
