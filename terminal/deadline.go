@@ -106,7 +106,8 @@ func (t *timedChannel) end() {
 	t.progress = time.Now()
 }
 
-// stop disarms the timer for good, once the channel is done with.
+// stop disarms the timer once the channel is done with: nothing writes
+// to it after that.
 func (t *timedChannel) stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
