@@ -270,6 +270,37 @@ func TestUnreadSessionIsClosedByWriteDeadline(t *testing.T) {
 	waitFor(t, s, "enter read")
 }
 
+// A client that keeps its window shut but keeps sending requests that want
+// a reply is still cut by the write deadline: the replies go out, but they
+// are not progress for the frame that waits behind the window.
+func TestRepliesDoNotKeepAStuckWriteAlive(t *testing.T) {
+	ts := startServer(t, serverOpts{limits: server.ConnLimits{WriteTimeout: time.Second}})
+	r := openRaw(t, ts.addr, terminal.MaxWidth, terminal.MaxHeight, false)
+	closed := r.closed()
+	fillWindow(t, r)
+	go func() {
+		for {
+			// Refused, and answered: that is the point.
+			if _, err := r.sess.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+				return
+			}
+			select {
+			case <-closed:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	select {
+	case <-closed:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a stuck session kept alive by requests was not closed by the write deadline")
+	}
+	if got := metric(t, ts, `blog_sessions_cut_total{reason="write_timeout"}`); got < 1 {
+		t.Fatalf("blog_sessions_cut_total{reason=\"write_timeout\"} = %v", got)
+	}
+}
+
 // A client that takes its output is never cut by the write deadline, however
 // long the server keeps writing to it: the deadline counts from the last
 // progress, and its timer, left running between writes, waits out the

@@ -62,9 +62,9 @@ func (t *timedChannel) reply(r *gossh.Request, ok bool) {
 	if !r.WantReply {
 		return
 	}
-	t.begin()
+	t.beginReply()
 	_ = r.Reply(ok, nil)
-	t.end()
+	t.endReply()
 }
 
 func (t *timedChannel) timed(p []byte, write func([]byte) (int, error)) (int, error) {
@@ -88,8 +88,35 @@ func (t *timedChannel) begin() {
 	defer t.mu.Unlock()
 	t.inFlight++
 	t.progress = time.Now()
+	t.armLocked()
+}
+
+// beginReply and endReply bracket a request's reply. A reply is not held
+// by the channel's window, so it goes out while output is stuck behind a
+// window the client keeps shut: it counts as progress only when nothing
+// else is in flight, or a client could keep a stuck write alive by
+// sending requests that want replies.
+func (t *timedChannel) beginReply() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight++
+	if t.inFlight == 1 {
+		t.progress = time.Now()
+	}
+	t.armLocked()
+}
+
+func (t *timedChannel) endReply() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight--
+}
+
+// armLocked has the timer fire a timeout from now, unless it will fire
+// already: check then measures from progress and waits out the rest.
+func (t *timedChannel) armLocked() {
 	if t.armed {
-		return // check measures from progress, and waits out the rest
+		return
 	}
 	t.armed = true
 	if t.timer == nil {
