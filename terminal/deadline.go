@@ -62,18 +62,18 @@ func (t *timedChannel) reply(r *gossh.Request, ok bool) {
 	if !r.WantReply {
 		return
 	}
-	t.beginReply()
+	t.begin(false)
 	_ = r.Reply(ok, nil)
-	t.endReply()
+	t.end(false)
 }
 
 func (t *timedChannel) timed(p []byte, write func([]byte) (int, error)) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		piece := p[:min(len(p), maxTimedWrite)]
-		t.begin()
+		t.begin(true)
 		m, err := write(piece)
-		t.end()
+		t.end(true)
 		n += m
 		if err != nil {
 			return n, err
@@ -83,40 +83,21 @@ func (t *timedChannel) timed(p []byte, write func([]byte) (int, error)) (int, er
 	return n, nil
 }
 
-func (t *timedChannel) begin() {
+// begin and end bracket one write; output says whether it is the
+// channel's data (stdout or stderr) rather than a request's reply. A reply
+// is not held by the channel's window, so it goes out while output is
+// stuck behind a window the client keeps shut: it counts as progress only
+// when nothing else is in flight, or a client could keep a stuck write
+// alive by sending requests that want replies.
+func (t *timedChannel) begin(output bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.inFlight++
-	t.progress = time.Now()
-	t.armLocked()
-}
-
-// beginReply and endReply bracket a request's reply. A reply is not held
-// by the channel's window, so it goes out while output is stuck behind a
-// window the client keeps shut: it counts as progress only when nothing
-// else is in flight, or a client could keep a stuck write alive by
-// sending requests that want replies.
-func (t *timedChannel) beginReply() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.inFlight++
-	if t.inFlight == 1 {
+	if output || t.inFlight == 1 {
 		t.progress = time.Now()
 	}
-	t.armLocked()
-}
-
-func (t *timedChannel) endReply() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.inFlight--
-}
-
-// armLocked has the timer fire a timeout from now, unless it will fire
-// already: check then measures from progress and waits out the rest.
-func (t *timedChannel) armLocked() {
 	if t.armed {
-		return
+		return // check measures from progress, and waits out the rest
 	}
 	t.armed = true
 	if t.timer == nil {
@@ -126,11 +107,13 @@ func (t *timedChannel) armLocked() {
 	t.timer.Reset(t.timeout)
 }
 
-func (t *timedChannel) end() {
+func (t *timedChannel) end(output bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.inFlight--
-	t.progress = time.Now()
+	if output {
+		t.progress = time.Now()
+	}
 }
 
 // stop disarms the timer once the channel is done with: nothing writes

@@ -10,8 +10,8 @@ import (
 // closed session is not kept for a write timeout by its timer.
 func TestWaitHandlerStopsTheWriteTimer(t *testing.T) {
 	tc := newTimedChannel(nil, time.Hour, func() { t.Error("cut a channel with nothing stuck") })
-	tc.begin()
-	tc.end()
+	tc.begin(true)
+	tc.end(true)
 	tc.mu.Lock()
 	armed := tc.armed
 	tc.mu.Unlock()
@@ -31,10 +31,10 @@ func TestWaitHandlerStopsTheWriteTimer(t *testing.T) {
 // fires with nothing in flight it stops for good.
 func TestWriteTimerFiresOnceAfterWritesStop(t *testing.T) {
 	tc := newTimedChannel(nil, 20*time.Millisecond, func() { t.Error("cut a channel with nothing stuck") })
-	tc.begin()
-	tc.end()
-	tc.begin()
-	tc.end()
+	tc.begin(true)
+	tc.end(true)
+	tc.begin(true)
+	tc.end(true)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		tc.mu.Lock()

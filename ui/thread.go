@@ -51,20 +51,23 @@ type mineMemo struct {
 	mine  bool
 }
 
+// mineFor is the memo for cs.
+func mineFor(cs []data.Comment, mine bool) mineMemo {
+	return mineMemo{first: unsafe.SliceData(cs), n: len(cs), mine: mine}
+}
+
+// holds says whether the memo was made for cs.
+func (mm mineMemo) holds(cs []data.Comment) bool {
+	return mm.first != nil && mm.first == unsafe.SliceData(cs) && mm.n == len(cs)
+}
+
 // wroteOne reports whether one of the thread's comments is by key me.
 func (t *thread) wroteOne(me string) bool {
-	first, n := unsafe.SliceData(t.comments), len(t.comments)
-	if t.mine.first == first && t.mine.n == n && first != nil {
+	if t.mine.holds(t.comments) {
 		return t.mine.mine
 	}
-	mine := false
-	for _, c := range t.comments {
-		if c.AuthorKey == me {
-			mine = true
-			break
-		}
-	}
-	t.mine = mineMemo{first: first, n: n, mine: mine}
+	mine := slices.ContainsFunc(t.comments, func(c data.Comment) bool { return c.AuthorKey == me })
+	t.mine = mineFor(t.comments, mine)
 	return mine
 }
 
@@ -147,7 +150,7 @@ func (t *thread) has(id int64) bool {
 // of a post then allocate nothing for a new comment, and hold one slice.
 func (t *thread) add(m *Model, slug string, c data.Comment) {
 	// What was known of the comments held stays true with c among them.
-	known := t.mine.first != nil && t.mine.first == unsafe.SliceData(t.comments) && t.mine.n == len(t.comments)
+	known := t.mine.holds(t.comments)
 	me := m.sess.Author.KeyFingerprint
 	mine := t.mine.mine || me != "" && c.AuthorKey == me
 	if shared, ok := t.sharedWith(m, slug, c); ok {
@@ -157,7 +160,7 @@ func (t *thread) add(m *Model, slug string, c data.Comment) {
 		t.sort()
 	}
 	if known {
-		t.mine = mineMemo{first: unsafe.SliceData(t.comments), n: len(t.comments), mine: mine}
+		t.mine = mineFor(t.comments, mine)
 	}
 }
 
