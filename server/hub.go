@@ -11,6 +11,7 @@ import (
 	"blog/data"
 	"blog/internal/stack"
 	"blog/ops"
+	"blog/terminal"
 	"blog/ui"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,7 +37,7 @@ type hub struct {
 	log     *slog.Logger
 
 	mu    sync.Mutex
-	progs map[*tea.Program]*mailbox
+	progs map[*terminal.Painter]*mailbox
 
 	counts atomic.Pointer[map[string]int]
 	reload chan struct{}
@@ -45,22 +46,20 @@ type hub struct {
 }
 
 func newHub(store hubStore, m *ops.Metrics, log *slog.Logger) *hub {
-	h := &hub{store: store, metrics: m, log: log, progs: map[*tea.Program]*mailbox{}, reload: make(chan struct{}, 1)}
+	h := &hub{store: store, metrics: m, log: log, progs: map[*terminal.Painter]*mailbox{}, reload: make(chan struct{}, 1)}
 	empty := map[string]int{}
 	h.counts.Store(&empty)
 	return h
 }
 
-// add delivers to p from now on; its live events go to deliver (the
-// session's painter: see terminal.Painter.Deliver) and everything else to
-// p.Send.
-func (h *hub) add(p *tea.Program, deliver func(tea.Msg)) {
+// add delivers to p from now on (see terminal.Painter.Send).
+func (h *hub) add(p *terminal.Painter) {
 	h.mu.Lock()
-	h.progs[p] = &mailbox{p: p, toModel: deliver}
+	h.progs[p] = &mailbox{send: p.Send}
 	h.mu.Unlock()
 }
 
-func (h *hub) remove(p *tea.Program) {
+func (h *hub) remove(p *terminal.Painter) {
 	h.mu.Lock()
 	delete(h.progs, p)
 	h.mu.Unlock()
@@ -85,8 +84,7 @@ const maxMailbox = 64
 
 // mailbox holds the messages on their way to one program. Delivering one
 // blocks (the painter updates the model and writes the frame on the
-// delivering goroutine; Send waits for the program to take it), so a
-// mailbox with messages has one goroutine
+// delivering goroutine), so a mailbox with messages has one goroutine
 // delivering them, which exits once the mailbox is empty: an idle session
 // has none, and a stuck one has one, however many events come. The events
 // that queue while the program is busy are handed over as one message, so
@@ -97,8 +95,7 @@ const maxMailbox = 64
 // for the hub). A stuck session is closed by the write deadline in the
 // end; its program's end makes delivering return, and the mailbox drains.
 type mailbox struct {
-	p       *tea.Program
-	toModel func(tea.Msg) // live events go here; it blocks like p.Send
+	send func(tea.Msg) // the program's Send: it blocks while it paints
 
 	mu      sync.Mutex
 	queue   []tea.Msg
@@ -145,13 +142,7 @@ func (mb *mailbox) deliver() {
 		mb.queue = nil
 		mb.mu.Unlock()
 		for _, msg := range coalesce(msgs) {
-			// Both return at once once the program has ended.
-			switch msg.(type) {
-			case ui.EventMsg, ui.EventsMsg:
-				mb.toModel(msg)
-			default:
-				mb.p.Send(msg) // a shutdown notice, for the program's filter
-			}
+			mb.send(msg) // returns at once once the program has ended
 		}
 	}
 }

@@ -2,12 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"runtime/debug"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"blog/data"
@@ -23,9 +22,6 @@ import (
 // ends: the visit's reading position. It is queued (see visitbatch), and
 // only written by the session itself when the queue is full or closed.
 const leaveTimeout = 2 * time.Second
-
-// noEnvironment is every program's environment (see runTUI).
-var noEnvironment = []string{}
 
 // shutdownMsg asks a program to end because the server is stopping.
 type shutdownMsg struct{}
@@ -124,26 +120,34 @@ func opensInterface(isPty bool, cmd []string) bool {
 // session. A few dozen bytes more here once doubled every session's stack
 // for this goroutine, from 8 to 16 KB.
 func (s *Server) runTUI(sess ssh.Session, pty ssh.Pty) {
-	t := s.startTUI(sess, pty)
-	defer t.detach() // also if the program panics past Bubble Tea's own recovery
-	_, err := t.p.Run()
-	s.endTUI(t, err)
+	t, input := s.startTUI(sess, pty)
+	defer t.detach() // also if the program panics past the painter's own recovery
+	_ = t.model.Run(terminal.Session{
+		Input:  input,
+		Filter: t.filter,
+		End:    func() { s.endTUI(t) },
+		// A quit hangs the session up (with the exit status the library
+		// would send), so the read the session's goroutine is waiting in
+		// returns.
+		HangUp: func() { _ = sess.Exit(0) },
+		Done:   sess.Context().Done(),
+	})
 }
 
 // tui is one session's program and what is wired to it.
 type tui struct {
-	p        *tea.Program
 	model    *terminal.Painter
 	visitor  *ui.Model
 	out      io.Writer
 	windows  *terminal.Windows
 	hub      *hub
-	stopping bool // the server is restarting
+	stopping atomic.Bool // the server is restarting; set by the filter, on a sender's goroutine
 }
 
 // startTUI builds the session's program, attaches it to the hub and to
-// the window sizes, and puts the terminal in the interface's modes.
-func (s *Server) startTUI(sess ssh.Session, pty ssh.Pty) *tui {
+// the window sizes, and puts the terminal in the interface's modes. It
+// returns the input the program reads.
+func (s *Server) startTUI(sess ssh.Session, pty ssh.Pty) (*tui, io.Reader) {
 	ch := terminal.ChannelOf(sess)
 	ctx := sess.Context() // ends when the session's channel closes
 	look, input := terminal.QueryLook(ctx, sess, pty.Term)
@@ -167,34 +171,24 @@ func (s *Server) startTUI(sess ssh.Session, pty ssh.Pty) *tui {
 	}
 	t.visitor = ui.New(&s.uiCfg, us)
 	t.model = terminal.NewPainter(t.visitor, t.out, us.Width, us.Height, t.windows)
-	guard := terminal.NewInputGuard(input, func(msg tea.Msg) { t.p.Send(msg) }, func() {
+	guard := terminal.NewInputGuard(input, t.model.Send, func() {
 		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
-	t.p = tea.NewProgram(t.model,
-		tea.WithInput(guard),
-		tea.WithOutput(sess),
-		tea.WithoutRenderer(),
-		tea.WithoutSignalHandler(),
-		// Bubble Tea v1 keeps a copy of the server's own environment in
-		// every program that is given none, and never reads it: an empty
-		// one costs nothing.
-		tea.WithEnvironment(noEnvironment),
-		tea.WithContext(ctx),
-		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
-			if _, ok := msg.(shutdownMsg); ok {
-				t.stopping = true
-				return tea.Quit()
-			}
-			return msg
-		}),
-	)
-	t.model.Attach(t.p.Send)
-	s.hub.add(t.p, t.model.Deliver)
+	s.hub.add(t.model)
 	if t.windows != nil {
-		t.windows.Attach(t.p)
+		t.windows.Attach(t.model.Send)
 	}
 	_, _ = io.WriteString(t.out, terminal.Enter)
-	return t
+	return t, guard
+}
+
+// filter turns the server's shutdown notice into the program's end.
+func (t *tui) filter(msg tea.Msg) tea.Msg {
+	if _, ok := msg.(shutdownMsg); ok {
+		t.stopping.Store(true)
+		return tea.QuitMsg{}
+	}
+	return msg
 }
 
 // detach takes the program off the hub and the window sizes, and closes
@@ -203,16 +197,13 @@ func (t *tui) detach() {
 	if t.windows != nil {
 		t.windows.Attach(nil)
 	}
-	t.hub.remove(t.p)
+	t.hub.remove(t.model)
 	t.model.Close()
 }
 
-// endTUI runs once the program has ended with err: it marks the visit and
+// endTUI runs once the program has ended: it marks the visit and
 // restores the terminal.
-func (s *Server) endTUI(t *tui, err error) {
-	if err != nil && !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "context canceled") {
-		s.log.Warn("session ended with error", "err", err)
-	}
+func (s *Server) endTUI(t *tui) {
 	t.detach() // no live event touches the model or the channel after this
 	if failure := t.model.Failure(); failure != "" {
 		s.log.Error("session panic", "panic", failure)
@@ -226,7 +217,7 @@ func (s *Server) endTUI(t *tui, err error) {
 	}
 	cancel()
 	_, _ = io.WriteString(t.out, terminal.Leave)
-	if t.stopping {
+	if t.stopping.Load() {
 		fmt.Fprint(t.out, "\r\nThe server is restarting. Please reconnect in a moment.\r\n")
 	}
 }

@@ -324,7 +324,7 @@ type windowNudge struct{}
 // never a thousand blocked sends.
 type Windows struct {
 	mu      sync.Mutex
-	p       *tea.Program
+	send    func(tea.Msg) // the program's Send
 	latest  tea.WindowSizeMsg
 	pending bool // latest has not been taken yet
 	nudging bool // a nudge is on its way to p
@@ -337,22 +337,23 @@ func (w *Windows) resize(msg tea.WindowSizeMsg) {
 	w.nudgeLocked()
 }
 
-// Attach nudges p from now on, starting with any size that came early; nil
-// stops the nudges.
-func (w *Windows) Attach(p *tea.Program) {
+// Attach nudges the program through send from now on, starting with any
+// size that came early; nil stops the nudges.
+func (w *Windows) Attach(send func(tea.Msg)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.p = p
+	w.send = send
 	w.nudgeLocked()
 }
 
 func (w *Windows) nudgeLocked() {
-	if w.p == nil || !w.pending || w.nudging {
+	if w.send == nil || !w.pending || w.nudging {
 		return
 	}
 	w.nudging = true
-	// Send returns once the program takes the nudge or has ended.
-	go w.p.Send(windowNudge{})
+	// Send returns once the program has repainted for the nudge, or has
+	// ended.
+	go w.send(windowNudge{})
 }
 
 // take returns the latest size, if the program has not had it yet.

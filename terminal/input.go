@@ -88,7 +88,7 @@ type readResult struct {
 }
 
 // NewInputGuard reads r for a program: send delivers a finished paste to it
-// (p.Send), and tooLong, if set, hears of each paste cut short.
+// (Painter.Send), and tooLong, if set, hears of each paste cut short.
 func NewInputGuard(r io.Reader, send func(tea.Msg), tooLong func()) *InputGuard {
 	return &InputGuard{r: r, send: send, tooLong: tooLong, buf: make([]byte, guardBuffer)}
 }

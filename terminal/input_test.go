@@ -27,16 +27,34 @@ func (k *keyLog) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return k, nil
 }
 
-// parse runs input through the guard and Bubble Tea's own input reader,
-// in a real program, and returns the keys it made.
+// parse runs input through the guard and the session's program, as a
+// session does, and returns the keys it made.
 func parse(t *testing.T, input ...string) []tea.KeyMsg {
 	t.Helper()
+	return parseWith(t, false, input...)
+}
+
+// parseWith is parse, through Bubble Tea v1's own program and input reader
+// when bubbleTea is set.
+func parseWith(t *testing.T, bubbleTea bool, input ...string) []tea.KeyMsg {
+	t.Helper()
 	model := &keyLog{}
-	var p *tea.Program
 	// A pipe, so reads come in the pieces the writer sends, as from SSH.
 	pr, pw := io.Pipe()
-	guard := NewInputGuard(pr, func(msg tea.Msg) { p.Send(msg) }, nil)
-	p = tea.NewProgram(model, tea.WithInput(guard), tea.WithOutput(io.Discard), tea.WithoutRenderer(), tea.WithoutSignalHandler())
+	var run func() error
+	var kill func()
+	if bubbleTea {
+		var p *tea.Program
+		guard := NewInputGuard(pr, func(msg tea.Msg) { p.Send(msg) }, nil)
+		p = tea.NewProgram(model, tea.WithInput(guard), tea.WithOutput(io.Discard), tea.WithoutRenderer(), tea.WithoutSignalHandler())
+		run = func() error { _, err := p.Run(); return err }
+		kill = p.Kill
+	} else {
+		p := NewPainter(model, io.Discard, 80, 24, nil)
+		guard := NewInputGuard(pr, p.Send, nil)
+		run = func() error { return p.Run(Session{Input: guard, HangUp: func() { _ = pr.Close() }}) }
+		kill = p.quit
+	}
 	go func() {
 		for _, piece := range append(input, "\x11") {
 			for len(piece) > 0 {
@@ -49,14 +67,14 @@ func parse(t *testing.T, input ...string) []tea.KeyMsg {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if _, err := p.Run(); err != nil {
+		if err := run(); err != nil {
 			t.Error(err)
 		}
 	}()
 	select {
 	case <-done:
 	case <-time.After(60 * time.Second):
-		p.Kill()
+		kill()
 		t.Fatal("the program never saw the end of the input")
 	}
 	pw.Close()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -33,15 +34,21 @@ const (
 	Leave = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent + ansi.ShowCursor + ansi.ResetModeAltScreenSaveCursor
 )
 
-// Painter wraps a model and writes its frames itself.
+// Painter runs one session's model and writes its frames itself. It
+// takes the place of Bubble Tea v1's runner (tea.Program), which gives
+// every session two goroutines of its own besides the one that runs it:
+// an input reader and a command runner, about 9 KB a session at rest,
+// stacks and descriptors. Here the session's own goroutine reads the
+// input (Run), and every message, whoever brings it (a key, a live event,
+// a command's result, a window change), updates the model and paints the
+// frame on the goroutine that brings it (Send). Commands run each on a
+// goroutine of their own, as in Bubble Tea, which end with them.
 //
-// Two goroutines use the model: the program's event loop (keys, command
-// results, window sizes) and, for live events, whoever calls Deliver. mu
-// keeps them apart, so each update and the frame painted after it happen
-// together, and frames never interleave on the channel.
+// mu keeps the goroutines apart, so each update and the frame painted
+// after it happen together, and frames never interleave on the channel.
 type Painter struct {
-	mu sync.Mutex
-	tea.Model
+	mu      sync.Mutex
+	model   tea.Model
 	out     io.Writer
 	windows *Windows // where window sizes wait; nil for a session without a channel of its own
 	width   int
@@ -49,36 +56,138 @@ type Painter struct {
 	last    []uint64 // hashes of the lines on screen
 	clear   bool     // the window changed: repaint from a blank screen
 
-	send      func(tea.Msg) // the program's Send, once attached
-	ready     chan struct{} // closed once the model is initialised, or the program has ended
+	filter    func(tea.Msg) tea.Msg // sees every message first, once running
+	ready     chan struct{}         // closed once the model is initialised, or the program has ended
 	readyOnce sync.Once
-	closed    bool           // the program has ended, or a delivered update panicked: Deliver drops what comes
-	failure   *deliveryPanic // the panic of a delivered update, if one did
+	closed    bool           // the program has ended: Send drops what comes
+	failure   *deliveryPanic // the panic of an update or a command, if one did
+
+	endOnce sync.Once
+	end     func()        // the caller's end of the session, run once
+	hangUp  func()        // ends the input when the program ends before it
+	ended   chan struct{} // closed once end has returned
 }
 
 // NewPainter paints m's frames to out for a window of width x height; the
 // window sizes that arrive later come from windows (nil: only the
 // tea.WindowSizeMsg the program is sent).
 func NewPainter(m tea.Model, out io.Writer, width, height int, windows *Windows) *Painter {
-	return &Painter{Model: m, out: out, windows: windows, width: width, height: height, ready: make(chan struct{})}
+	return &Painter{model: m, out: out, windows: windows, width: width, height: height,
+		ready: make(chan struct{}), ended: make(chan struct{})}
 }
 
 func (p *Painter) markReady() { p.readyOnce.Do(func() { close(p.ready) }) }
 
-// Attach gives the painter its program's Send, for what Deliver cannot do
-// itself. Call it before the program runs.
-func (p *Painter) Attach(send func(tea.Msg)) { p.send = send }
-
-// Init initialises the wrapped model; from then on Deliver updates it.
-func (p *Painter) Init() tea.Cmd {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cmd := p.Model.Init()
-	p.markReady()
-	return cmd
+// Session is what Run needs besides the model.
+type Session struct {
+	// Input is the session's input: keys, mouse and pastes.
+	Input io.Reader
+	// Filter, if set, sees every message before the model does and may
+	// replace it (with tea.QuitMsg, say) or drop it (nil).
+	Filter func(tea.Msg) tea.Msg
+	// End is called once when the program ends, on the goroutine that
+	// ended it: nothing updates the model or paints after it is called,
+	// so it may use both. Run returns once End has.
+	End func()
+	// HangUp ends Input, after End, when the program ends while Input is
+	// still open (a quit, a panic): Run is blocked reading it until then.
+	HangUp func()
+	// Done, if set, closes when the session ends. A client may close its
+	// input and go on watching (ssh -tt < /dev/null), as Bubble Tea lets
+	// it: once Input has ended the program runs until it quits or Done
+	// closes. Without Done, the input's end ends the program.
+	Done <-chan struct{}
 }
 
-// Close says the program has ended: Deliver leaves the model alone from
+// Run initialises the model, paints its first frame, and reads the input
+// until the program ends: a quit, a panic, or the input's end. It returns
+// the panic, if an update or a command panicked.
+func (p *Painter) Run(s Session) error {
+	p.filter, p.end, p.hangUp = s.Filter, s.End, s.HangUp
+	if cmd, ok := p.init(); ok {
+		p.exec(cmd)
+		p.read(s.Input, s.Done)
+	}
+	p.finish()
+	<-p.ended
+	if f := p.Failure(); f != "" {
+		return fmt.Errorf("%w: %s", tea.ErrProgramPanic, f)
+	}
+	return nil
+}
+
+// init initialises the model and paints its first frame. ok is false if
+// that panicked.
+func (p *Painter) init() (cmd tea.Cmd, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.markReady()
+	defer func() {
+		if r := recover(); r != nil {
+			p.closed, p.failure = true, &deliveryPanic{value: r, stack: debug.Stack()}
+		}
+	}()
+	cmd = p.model.Init()
+	p.paint(p.model.View())
+	return cmd, true
+}
+
+// read hands the input's keys to the model until the program ends, or
+// the input does and then done closes (see Session.Done).
+func (p *Painter) read(in io.Reader, done <-chan struct{}) {
+	if in != nil {
+		buf := make([]byte, guardBuffer)
+		var keys keyDecoder
+		for {
+			n, err := in.Read(buf)
+			for _, msg := range keys.decode(buf[:n]) {
+				p.Send(msg)
+			}
+			if p.isClosed() {
+				return
+			}
+			if err != nil {
+				break
+			}
+		}
+		if done == nil {
+			return
+		}
+	}
+	select {
+	case <-p.ended:
+	case <-done:
+	}
+}
+
+func (p *Painter) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// finish ends the program once: no update after it, then the caller's
+// End.
+func (p *Painter) finish() {
+	p.endOnce.Do(func() {
+		p.Close()
+		if p.end != nil {
+			p.end()
+		}
+		close(p.ended)
+	})
+}
+
+// quit ends the program from any goroutine but Run's, which may be
+// waiting for input: after End, the input is hung up so Run returns.
+func (p *Painter) quit() {
+	p.finish()
+	if p.hangUp != nil {
+		p.hangUp()
+	}
+}
+
+// Close says the program has ended: Send leaves the model alone from
 // now on, so the caller may use it, and the channel, by itself. It may be
 // called more than once.
 func (p *Painter) Close() {
@@ -88,9 +197,8 @@ func (p *Painter) Close() {
 	p.markReady()
 }
 
-// Failure returns the panic of a delivered update, as a message with its
-// stack, or "" if none panicked. The program is told of it too, but may
-// have ended before it could be.
+// Failure returns the panic of an update or a command, as a message with
+// its stack, or "" if none panicked.
 func (p *Painter) Failure() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -100,21 +208,36 @@ func (p *Painter) Failure() string {
 	return p.failure.String()
 }
 
-// Deliver updates the model with msg and paints the frame on the calling
-// goroutine, instead of handing msg to the program's event loop.
+// Send updates the model with msg and paints the frame on the calling
+// goroutine, from any goroutine.
 //
-// A live event reaches every watcher of a post at once. Through the event
-// loop, each would wake two goroutines of the session (the loop, then the
-// program's command runner, which Bubble Tea v1 hands every update's
-// command to, even none) after the sender's; here it wakes none, and the
-// hub's delivering goroutine does the update and the write itself. A
-// command the update returns goes to the program to run. Before the model
-// is initialised, Deliver waits for it, as a send to the program would.
-// A panic in the update stops all further delivery and is handed to the
-// program, to end it as a panic in its own update would, so that it never
-// reaches the deliverer.
-func (p *Painter) Deliver(msg tea.Msg) {
+// A live event reaches every watcher of a post at once. Through an event
+// loop, each would wake a goroutine of the session after the sender's;
+// here it wakes none, and the hub's delivering goroutine does the update
+// and the write itself. A command the update returns runs on a goroutine
+// of its own. Before the model is initialised, Send waits for it. A panic
+// in the update ends the program, and never reaches the sender.
+func (p *Painter) Send(msg tea.Msg) {
 	<-p.ready
+	if p.filter != nil && msg != nil {
+		msg = p.filter(msg)
+	}
+	switch m := msg.(type) {
+	case nil:
+		return
+	case tea.QuitMsg:
+		p.quit()
+		return
+	case tea.BatchMsg:
+		for _, cmd := range m {
+			p.exec(cmd)
+		}
+		return
+	}
+	if cmds, ok := sequence(msg); ok {
+		go p.runInOrder(cmds)
+		return
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -125,82 +248,125 @@ func (p *Painter) Deliver(msg tea.Msg) {
 		p.closed, p.failure = true, failure // the model may be half updated
 	}
 	p.mu.Unlock()
-	switch {
-	case failure != nil:
-		p.send(failure)
-	case cmd != nil:
-		p.send(runCmd{cmd})
+	if failure != nil {
+		p.quit()
+		return
+	}
+	p.exec(cmd)
+}
+
+// exec runs cmd on a goroutine of its own and sends its result, as
+// Bubble Tea does: a command may wait on storage or a timer.
+func (p *Painter) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		defer p.recoverCommand()
+		p.Send(cmd())
+	}()
+}
+
+// runInOrder runs a tea.Sequence's commands one after the other, each
+// result sent before the next command starts.
+func (p *Painter) runInOrder(cmds []tea.Cmd) {
+	defer p.recoverCommand()
+	for _, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		switch msg := cmd().(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				p.exec(c)
+			}
+		default:
+			if more, ok := sequence(msg); ok {
+				p.runInOrder(more)
+				continue
+			}
+			p.Send(msg)
+		}
 	}
 }
 
-// updateAndPaint is Deliver's work, under mu, with any panic caught.
+// recoverCommand ends the program on a command's panic, as Bubble Tea
+// does, instead of the server.
+func (p *Painter) recoverCommand() {
+	if r := recover(); r != nil {
+		p.mu.Lock()
+		if p.failure == nil {
+			p.failure = &deliveryPanic{value: r, stack: debug.Stack()}
+		}
+		p.closed = true
+		p.mu.Unlock()
+		p.quit()
+	}
+}
+
+// sequence recognises tea.Sequence's message, which Bubble Tea keeps
+// unexported: a list of commands of its own type.
+func sequence(msg tea.Msg) ([]tea.Cmd, bool) {
+	if _, ok := msg.(tea.BatchMsg); ok {
+		return nil, false
+	}
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Slice || !v.Type().ConvertibleTo(cmdList) {
+		return nil, false
+	}
+	return v.Convert(cmdList).Interface().([]tea.Cmd), true
+}
+
+var cmdList = reflect.TypeFor[[]tea.Cmd]()
+
+// updateAndPaint is Send's work, under mu, with any panic caught: the
+// painter's own messages first, then the model's update and its frame.
 func (p *Painter) updateAndPaint(msg tea.Msg) (cmd tea.Cmd, failure *deliveryPanic) {
 	defer func() {
 		if r := recover(); r != nil {
 			failure = &deliveryPanic{value: r, stack: debug.Stack()}
 		}
 	}()
-	p.Model, cmd = p.Model.Update(msg)
-	p.paint(p.Model.View())
+	if _, ok := msg.(windowNudge); ok {
+		if p.windows == nil {
+			return nil, nil
+		}
+		ws, ok := p.windows.take()
+		if !ok {
+			return nil, nil
+		}
+		msg = ws
+	}
+	switch m := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.resize(m.Width, m.Height)
+	case ui.CopyMsg:
+		// OSC 52: the visitor's own terminal puts the text on its
+		// clipboard. Only the visitor's y sends this, and the text is
+		// base64 inside the sequence, so it cannot end it early.
+		_, _ = io.WriteString(p.out, ansi.SetSystemClipboard(m.Text))
+		return nil, nil
+	}
+	p.model, cmd = p.model.Update(msg)
+	p.paint(p.model.View())
 	return cmd, nil
 }
 
-// runCmd hands a command from Deliver to the program, which runs it.
-type runCmd struct{ cmd tea.Cmd }
+// resize notes a new window size: the next frame is painted from a blank
+// screen.
+func (p *Painter) resize(width, height int) {
+	p.width, p.height = width, height
+	p.last, p.clear = nil, true
+}
 
-// deliveryPanic is a panic caught in Deliver, raised again in the program.
+// deliveryPanic is a panic caught in an update or a command.
 type deliveryPanic struct {
 	value any
 	stack []byte
 }
 
 func (d *deliveryPanic) String() string {
-	return fmt.Sprintf("%v (in a delivered update)\n\n%s", d.value, d.stack)
-}
-
-// Update takes the latest window size when nudged, notes a new size (the
-// next frame is painted from a blank screen), and hands every message on.
-func (p *Painter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch msg := msg.(type) {
-	case runCmd:
-		return p, msg.cmd
-	case *deliveryPanic:
-		panic(msg.String())
-	}
-	if _, ok := msg.(windowNudge); ok {
-		if p.windows == nil {
-			return p, nil
-		}
-		ws, ok := p.windows.take()
-		if !ok {
-			return p, nil
-		}
-		msg = ws
-	}
-	if ws, ok := msg.(tea.WindowSizeMsg); ok {
-		p.width, p.height = ws.Width, ws.Height
-		p.last, p.clear = nil, true
-	}
-	if c, ok := msg.(ui.CopyMsg); ok {
-		// OSC 52: the visitor's own terminal puts the text on its
-		// clipboard. Only the visitor's y sends this, and the text is
-		// base64 inside the sequence, so it cannot end it early.
-		_, _ = io.WriteString(p.out, ansi.SetSystemClipboard(c.Text))
-		return p, nil
-	}
-	var cmd tea.Cmd
-	p.Model, cmd = p.Model.Update(msg)
-	return p, cmd
-}
-
-// View paints the wrapped model's frame and gives Bubble Tea nothing to do.
-func (p *Painter) View() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.paint(p.Model.View())
-	return ""
+	return fmt.Sprintf("%v\n\n%s", d.value, d.stack)
 }
 
 func (p *Painter) paint(frame string) {
