@@ -47,6 +47,12 @@ type keyDecoder struct {
 func (d *keyDecoder) decode(b []byte) []tea.Msg {
 	d.out = d.out[:0]
 	for len(b) > 0 {
+		if f, ok := linuxFunctionKey(b); ok {
+			d.flush()
+			d.out = append(d.out, tea.KeyMsg{Type: f})
+			b = b[4:]
+			continue
+		}
 		n, ev := d.uv.Decode(b)
 		if n <= 0 {
 			n = 1 // never stall on what the decoder cannot place
@@ -70,6 +76,17 @@ func (d *keyDecoder) decode(b []byte) []tea.Msg {
 	}
 	d.flush()
 	return d.out
+}
+
+// linuxFunctionKey reads the Linux console's F1 to F5 (ESC [ [ A to E)
+// at the start of b, which v1 knows and Ultraviolet does not: it would
+// drop the ESC [ [ and hand on the letter as typed, and B is a key the
+// reader binds.
+func linuxFunctionKey(b []byte) (tea.KeyType, bool) {
+	if len(b) < 4 || b[0] != 0x1b || b[1] != '[' || b[2] != '[' || b[3] < 'A' || b[3] > 'E' {
+		return 0, false
+	}
+	return [...]tea.KeyType{tea.KeyF1, tea.KeyF2, tea.KeyF3, tea.KeyF4, tea.KeyF5}[b[3]-'A'], true
 }
 
 // flush ends the run of text, as one KeyMsg.

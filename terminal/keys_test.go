@@ -119,6 +119,11 @@ func TestDecoderMatchesBubbleTea(t *testing.T) {
 		"\x1b[<68;10;5M", "\x1b[<80;10;5M", "\x1b[<32;7;8M",
 		"\x1b[M`!!", "\x1b[Ma!!", "\x1b[M !!",
 		"jjjkkk", "ab\rcd", "x\x1b[Ay",
+		// The Linux console's F1 to F5, and text whose UTF-8 holds bytes
+		// that alone would be C1 controls (0x90 DCS, 0x9b CSI, 0x9c ST,
+		// 0x9d OSC).
+		"\x1b[[A", "\x1b[[B", "\x1b[[C", "\x1b[[D", "\x1b[[E", "a\x1b[[Bb",
+		"✝", "Ɛ", "ě", "Ĝ", "✝ ok", "xĜy",
 	}
 	// Where v1 reads a key wrongly, the painter is held to the right one:
 	// SS3 Home and End (sent by xterm in application cursor mode) are not

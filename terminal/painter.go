@@ -55,6 +55,7 @@ type Painter struct {
 	height  int
 	last    []uint64 // hashes of the lines on screen
 	clear   bool     // the window changed: repaint from a blank screen
+	before  string   // written ahead of the next frame (Session.Before)
 
 	filter    func(tea.Msg) tea.Msg // sees every message first, once running
 	ready     chan struct{}         // closed once the model is initialised, or the program has ended
@@ -92,6 +93,10 @@ type Session struct {
 	// HangUp ends Input, after End, when the program ends while Input is
 	// still open (a quit, a panic): Run is blocked reading it until then.
 	HangUp func()
+	// Before is written with the first frame, in the same write: the
+	// terminal modes the session needs (Enter), say. One write fewer a
+	// session is one SSH packet fewer to seal and send.
+	Before string
 	// Done, if set, closes when the session ends. A client may close its
 	// input and go on watching (ssh -tt < /dev/null), as Bubble Tea lets
 	// it: once Input has ended the program runs until it quits or Done
@@ -103,7 +108,7 @@ type Session struct {
 // until the program ends: a quit, a panic, or the input's end. It returns
 // the panic, if an update or a command panicked.
 func (p *Painter) Run(s Session) error {
-	p.filter, p.end, p.hangUp = s.Filter, s.End, s.HangUp
+	p.filter, p.end, p.hangUp, p.before = s.Filter, s.End, s.HangUp, s.Before
 	if cmd, ok := p.init(); ok {
 		p.exec(cmd)
 		p.read(s.Input, s.Done)
@@ -167,14 +172,26 @@ func (p *Painter) isClosed() bool {
 }
 
 // finish ends the program once: no update after it, then the caller's
-// End.
+// End. End runs on whichever goroutine ends the program (a hub's, a
+// command's, the session's own), so its panic is caught here as an
+// update's is, and Run still returns.
 func (p *Painter) finish() {
 	p.endOnce.Do(func() {
+		defer close(p.ended)
 		p.Close()
-		if p.end != nil {
-			p.end()
+		if p.end == nil {
+			return
 		}
-		close(p.ended)
+		defer func() {
+			if r := recover(); r != nil {
+				p.mu.Lock()
+				if p.failure == nil {
+					p.failure = &deliveryPanic{value: r, stack: debug.Stack()}
+				}
+				p.mu.Unlock()
+			}
+		}()
+		p.end()
 	})
 }
 
@@ -222,9 +239,10 @@ func (p *Painter) Send(msg tea.Msg) {
 	if p.filter != nil && msg != nil {
 		msg = p.filter(msg)
 	}
+	if msg == nil || p.isClosed() {
+		return // nothing starts after the end, not even a command
+	}
 	switch m := msg.(type) {
-	case nil:
-		return
 	case tea.QuitMsg:
 		p.quit()
 		return
@@ -268,21 +286,34 @@ func (p *Painter) exec(cmd tea.Cmd) {
 }
 
 // runInOrder runs a tea.Sequence's commands one after the other, each
-// result sent before the next command starts.
+// result sent before the next command starts; a batch among them runs
+// side by side and is waited for, as in Bubble Tea.
 func (p *Painter) runInOrder(cmds []tea.Cmd) {
 	defer p.recoverCommand()
+	p.inOrder(cmds)
+}
+
+func (p *Painter) inOrder(cmds []tea.Cmd) {
 	for _, cmd := range cmds {
-		if cmd == nil {
+		if cmd == nil || p.isClosed() {
 			continue
 		}
 		switch msg := cmd().(type) {
 		case tea.BatchMsg:
+			var wg sync.WaitGroup
 			for _, c := range msg {
-				p.exec(c)
+				if c == nil {
+					continue
+				}
+				wg.Go(func() {
+					defer p.recoverCommand()
+					p.Send(c())
+				})
 			}
+			wg.Wait()
 		default:
 			if more, ok := sequence(msg); ok {
-				p.runInOrder(more)
+				p.inOrder(more)
 				continue
 			}
 			p.Send(msg)
@@ -378,7 +409,8 @@ func (p *Painter) paint(frame string) {
 	// Buffers are shared through a pool: an idle session keeps none, and
 	// a busy one makes no garbage.
 	buf := paintBuffers.Get().(*[]byte)
-	b := (*buf)[:0]
+	b := append((*buf)[:0], p.before...)
+	p.before = ""
 	if p.clear {
 		b = append(b, ansi.EraseEntireScreen...)
 		p.clear = false

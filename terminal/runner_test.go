@@ -276,7 +276,12 @@ func say(text string) tea.Cmd { return func() tea.Msg { return step(text) } }
 // and batches included, and a command's tea.Quit ends the program: End
 // runs, then the input is hung up.
 func TestCommandsSequenceBatchAndQuit(t *testing.T) {
-	m := &steps{init: tea.Sequence(say("1"), tea.Sequence(say("2"), say("3")), tea.Batch(say("4")), say("5"), tea.Quit)}
+	slow := func() tea.Msg {
+		// The batch's commands take a while: the sequence waits for them.
+		<-time.After(50 * time.Millisecond)
+		return step("4")
+	}
+	m := &steps{init: tea.Sequence(say("1"), tea.Sequence(say("2"), say("3")), tea.Batch(slow, slow), say("5"), tea.Quit)}
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	var order []string
@@ -287,12 +292,8 @@ func TestCommandsSequenceBatchAndQuit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	got := m.list()
-	// The batch's command runs on its own goroutine, so "4" may come
-	// anywhere after "3"; the rest are in order.
-	without4 := slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s == "4" })
-	if !slices.Equal(without4, []string{"1", "2", "3", "5"}) || len(got) > 5 {
-		t.Errorf("the sequence ran as %q, want 1 2 3 5 in order (and 4 after 3)", got)
+	if got := m.list(); !slices.Equal(got, []string{"1", "2", "3", "4", "4", "5"}) {
+		t.Errorf("the sequence ran as %q, want 1 2 3 4 4 5", got)
 	}
 	orderMu.Lock()
 	defer orderMu.Unlock()
@@ -315,5 +316,77 @@ func TestCommandPanicEndsTheProgram(t *testing.T) {
 	painter.Send(step("after"))
 	if got := m.list(); !slices.Equal(got, []string{"boom"}) {
 		t.Fatalf("the model was given %q, want only the step before the panic", got)
+	}
+}
+
+// Session.Before goes out with the first frame, in one write, and only
+// with the first.
+func TestBeforeGoesWithTheFirstFrame(t *testing.T) {
+	var out writes
+	m := &frame{view: "hello"}
+	painter := NewPainter(m, &out, 20, 5, nil)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- painter.Run(Session{Input: pr, Before: Enter, HangUp: func() { _ = pr.Close() }}) }()
+	<-painter.ready // the first frame is painted before ready
+	painter.mu.Lock()
+	sizes, all := slices.Clone(out.sizes), out.all.String()
+	painter.mu.Unlock()
+	if len(sizes) != 1 || !strings.HasPrefix(all, Enter) || !strings.Contains(all, "hello") {
+		t.Fatalf("the first frame went out as %d writes %q; want one, the modes then the frame", len(sizes), all)
+	}
+	m.view = "again"
+	painter.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")})
+	painter.mu.Lock()
+	second := out.all.String()[len(all):]
+	painter.mu.Unlock()
+	if strings.Contains(second, Enter) || !strings.Contains(second, "again") {
+		t.Fatalf("the second frame went out as %q; want the frame alone", second)
+	}
+	_ = pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// End runs on whichever goroutine ends the program. Its panic is caught
+// there, wherever that is (a live event's, a command's), and Run returns
+// it rather than the process dying or Run waiting forever.
+func TestEndPanicIsCaughtWhereverTheEndComes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		init tea.Cmd
+		send tea.Msg // sent from a goroutine of the test's, as the hub does
+	}{
+		{name: "a command quits", init: tea.Quit},
+		{name: "a live event quits", send: "shutdown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &steps{init: tc.init}
+			painter := NewPainter(m, io.Discard, 10, 5, nil)
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			done := make(chan error, 1)
+			go func() {
+				done <- painter.Run(Session{
+					Input: pr,
+					Filter: func(msg tea.Msg) tea.Msg {
+						if msg == "shutdown" {
+							return tea.QuitMsg{}
+						}
+						return msg
+					},
+					End:    func() { panic("leaving failed") },
+					HangUp: func() { _ = pr.Close() },
+					Done:   make(chan struct{}),
+				})
+			}()
+			if tc.send != nil {
+				go painter.Send(tc.send)
+			}
+			if err := <-done; !errors.Is(err, tea.ErrProgramPanic) || !strings.Contains(err.Error(), "leaving failed") {
+				t.Fatalf("Run returned %v, want End's panic", err)
+			}
+		})
 	}
 }
