@@ -70,10 +70,16 @@ type composer struct {
 	text      textarea.Model
 	name      textinput.Model
 	focusName bool
-	sending   bool
-	attempt   int
-	msg       string
-	msgBad    bool
+	// rows is the text box's height, kept here because textarea.Model's
+	// Height has a value receiver: each call copies the whole model
+	// (about 6 KB), and inlined into the reader's layout it made every
+	// frame of every update that asks the view's height 12 KB, so each
+	// delivery of a live comment grew its goroutine's stack.
+	rows    int
+	sending bool
+	attempt int
+	msg     string
+	msgBad  bool
 }
 
 // postedMsg is the answer to a post attempt.
@@ -152,10 +158,11 @@ func (m *Model) openComposer(w compose) tea.Cmd {
 func (c *composer) resize(w, h int) {
 	c.text.SetWidth(max(w-4, 10))
 	c.text.SetHeight(max(1, min(5, h-4-composerChrome-2)))
+	c.rows = c.text.Height()
 	c.name.Width = max(w-12, 10)
 }
 
-func (c *composer) height() int { return composerChrome + c.text.Height() }
+func (c *composer) height() int { return composerChrome + c.rows }
 
 // keep saves the draft so closing loses nothing.
 func (c *composer) keep(m *Model) {

@@ -45,7 +45,7 @@ func drain(m *Model, cmd tea.Cmd) {
 }
 
 // reader is a model with the Go post open and every comment loaded.
-func reader(b *testing.B, cfg *Config) *Model {
+func reader(b testing.TB, cfg *Config) *Model {
 	b.Helper()
 	s := benchSession()
 	s.Slug = benchPost
