@@ -71,9 +71,9 @@ func (c *Channel) Windows() *Windows { return &c.windows }
 func (c *Channel) HandlerDone() { c.handler.Done() }
 
 // WaitHandler waits until the handler started for the channel has
-// returned, then stops the write deadline's timer: nothing writes to the
-// channel after that, and a timer left to run out would keep the closed
-// session's memory for a write timeout.
+// returned, then takes the channel off the write deadline's watch: nothing
+// writes to it after that, and the watch would keep the closed session's
+// memory until the watchdog's next round.
 func (c *Channel) WaitHandler() {
 	c.handler.Wait()
 	if c.raw != nil {

@@ -20,27 +20,26 @@ const maxTimedWrite = 32 << 10
 // the client to answer the close); cut closes the whole connection, which
 // wakes every write blocked on it.
 //
-// One timer per session, armed by a write and left to run out rather than
-// stopped when the write ends: a fan-out writes to every session at once,
-// and setting and stopping a timer for each write was a twentieth of its
-// CPU. When it fires with nothing in flight it is not armed again, so an
-// idle session costs no goroutine and no CPU, once one timeout has passed
-// after its last write.
+// The channels are checked by a watchdog shared by all of them (see
+// watchdog), not a timer each: a write puts its channel on the watch if
+// it is not there yet, and the watchdog lets it go once nothing is in
+// flight. An idle session costs no timer and no CPU.
 type timedChannel struct {
 	gossh.Channel
 	timeout time.Duration
 	cut     func()
+	dog     *watchdog
 
 	mu       sync.Mutex
-	timer    *time.Timer
-	armed    bool      // the timer will fire
+	watched  bool      // on the watchdog's list
+	done     bool      // nothing writes any more: leave the watch
 	inFlight int       // writes under way
 	progress time.Time // when a write last started or finished
 	stderr   *timedStream
 }
 
 func newTimedChannel(ch gossh.Channel, timeout time.Duration, cut func()) *timedChannel {
-	return &timedChannel{Channel: ch, timeout: timeout, cut: cut}
+	return &timedChannel{Channel: ch, timeout: timeout, cut: cut, dog: watchdogFor(timeout)}
 }
 
 func (t *timedChannel) Write(p []byte) (int, error) {
@@ -91,20 +90,16 @@ func (t *timedChannel) timed(p []byte, write func([]byte) (int, error)) (int, er
 // alive by sending requests that want replies.
 func (t *timedChannel) begin(output bool) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.inFlight++
 	if output || t.inFlight == 1 {
 		t.progress = time.Now()
 	}
-	if t.armed {
-		return // check measures from progress, and waits out the rest
+	watch := !t.watched && !t.done
+	t.watched = t.watched || watch
+	t.mu.Unlock()
+	if watch {
+		t.dog.watch(t)
 	}
-	t.armed = true
-	if t.timer == nil {
-		t.timer = time.AfterFunc(t.timeout, t.check)
-		return
-	}
-	t.timer.Reset(t.timeout)
 }
 
 func (t *timedChannel) end(output bool) {
@@ -116,34 +111,132 @@ func (t *timedChannel) end(output bool) {
 	}
 }
 
-// stop disarms the timer once the channel is done with: nothing writes
-// to it after that.
+// stop says the channel is done with: nothing writes to it after that,
+// and the watchdog lets it go at its next round.
 func (t *timedChannel) stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.timer != nil {
-		t.timer.Stop()
-	}
-	t.armed = false
+	t.done = true
 }
 
-// check runs when the timer fires: it cuts the connection if a write has
-// been stuck for the whole timeout, and otherwise waits out the rest.
-func (t *timedChannel) check() {
+// writeState is what the watchdog finds of a channel.
+type writeState int
+
+const (
+	writeIdle  writeState = iota // nothing in flight, or done: off the watch
+	writing                      // in flight, within the deadline
+	writeStuck                   // in flight for the whole timeout: cut it
+)
+
+// check is the watchdog's look at the channel at now.
+func (t *timedChannel) check(now time.Time) writeState {
 	t.mu.Lock()
-	if t.inFlight == 0 {
-		t.armed = false
-		t.mu.Unlock()
+	defer t.mu.Unlock()
+	switch {
+	case t.done || t.inFlight == 0:
+		t.watched = false
+		return writeIdle
+	case now.Sub(t.progress) >= t.timeout:
+		t.watched = false
+		return writeStuck
+	}
+	return writing
+}
+
+// watchdog checks the writes of every channel with one timeout, with one
+// timer that runs only while a channel is on its list.
+//
+// A timer per session, armed by a write, would have to be stopped when
+// the write ends (setting and stopping one for every write was a
+// twentieth of a fan-out's CPU), or left to run out: then one comment to
+// 10,000 watchers fired 10,000 timers a timeout later, each waking the
+// scheduler, about as much CPU again as the fan-out itself, and all of an
+// idle server's. The watchdog goes over its list every quarter timeout,
+// so a stuck write is cut between one and 1.25 timeouts after its last
+// progress.
+type watchdog struct {
+	timeout time.Duration
+	every   time.Duration
+
+	mu      sync.Mutex
+	list    []*timedChannel
+	timer   *time.Timer
+	running bool // the timer is set
+}
+
+var (
+	watchdogsMu sync.Mutex
+	watchdogs   = map[time.Duration]*watchdog{}
+)
+
+// watchdogFor returns the watchdog for timeout: a server has one; tests
+// may make a few.
+func watchdogFor(timeout time.Duration) *watchdog {
+	watchdogsMu.Lock()
+	defer watchdogsMu.Unlock()
+	w := watchdogs[timeout]
+	if w == nil {
+		w = &watchdog{timeout: timeout, every: max(timeout/4, time.Millisecond)}
+		watchdogs[timeout] = w
+	}
+	return w
+}
+
+// watch puts t on the list and sets the timer if it is not running.
+func (w *watchdog) watch(t *timedChannel) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, t)
+	if w.running {
 		return
 	}
-	if rest := t.timeout - time.Since(t.progress); rest > 0 {
-		t.timer.Reset(rest)
-		t.mu.Unlock()
+	w.running = true
+	if w.timer == nil {
+		w.timer = time.AfterFunc(w.every, w.round)
 		return
 	}
-	t.armed = false
-	t.mu.Unlock()
-	t.cut()
+	w.timer.Reset(w.every)
+}
+
+// round checks every channel on the list, keeps those still writing, cuts
+// the stuck ones and lets the rest go; the timer is set again only if the
+// list is not empty.
+func (w *watchdog) round() {
+	w.mu.Lock()
+	list := w.list
+	w.list = nil
+	w.mu.Unlock()
+
+	now := time.Now()
+	keep := list[:0]
+	var stuck []*timedChannel
+	for _, t := range list {
+		switch t.check(now) {
+		case writing:
+			keep = append(keep, t)
+		case writeStuck:
+			stuck = append(stuck, t)
+		}
+	}
+	clear(list[len(keep):]) // what left the watch is not kept alive by it
+
+	w.mu.Lock()
+	if len(w.list) == 0 {
+		w.list = keep
+	} else {
+		w.list = append(w.list, keep...)
+	}
+	if len(w.list) == 0 {
+		w.list = nil // no buffer kept while nothing is watched
+		w.running = false
+	} else {
+		w.timer.Reset(w.every)
+	}
+	w.mu.Unlock()
+
+	for _, t := range stuck {
+		t.cut()
+	}
 }
 
 // timedStream is a timedChannel's stderr.
