@@ -178,10 +178,13 @@ func (s *Server) startTUI(sess ssh.Session, pty ssh.Pty) (*tui, io.Reader) {
 	guard := terminal.NewInputGuard(input, t.model.Send, func() {
 		s.metrics.RejectedInputs.WithLabelValues("paste_too_long").Inc()
 	})
-	s.hub.add(t.model)
 	if t.windows != nil {
 		t.windows.Attach(t.model.Send)
 	}
+	// Last: from here live events wait for the program's start (Send
+	// waits until the model is initialised), and runTUI's detach is what
+	// takes the program off the hub, so nothing may fail between the two.
+	s.hub.add(t.model)
 	return t, guard
 }
 
