@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,8 +137,21 @@ func baselineMain(ctx context.Context, args []string) error {
 	fs := newFlags("baseline-server", "blogbench baseline-server [--addr 127.0.0.1:0]: a bare wish server to compare with.")
 	addr := fs.String("addr", "127.0.0.1:0", "loopback address to listen on")
 	keyDir := fs.String("key-dir", "", "directory for the host key (default: a new temporary one)")
+	pprofAddr := fs.String("pprof-addr", "", "loopback address for /debug/pprof/, to profile the baseline as blogbench serve profiles the blog (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := checkLoopback(*pprofAddr); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		go func() { _ = http.Serve(ln, pprofMux()) }()
+		fmt.Fprintf(os.Stderr, "pprof=%s\n", ln.Addr())
 	}
 	if *keyDir == "" {
 		dir, err := os.MkdirTemp("", "blogbench-baseline-")
