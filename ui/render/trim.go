@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,7 +54,12 @@ func trimLine(b *strings.Builder, line string) {
 		}
 	}
 	// In a run of sequences with no text between, those before the last
-	// reset have no effect.
+	// reset have no effect. A run that resets and then sets again just
+	// what was in force (glamour resets and restores the colour around
+	// every word) changes nothing, and goes too. inForce is what was set
+	// since the line's last reset; nil until the line has reset, since
+	// the state a line starts in is not known here.
+	var inForce []string
 	for i := 0; i < len(toks); {
 		if !toks[i].sgr {
 			b.WriteString(toks[i].s)
@@ -66,10 +72,37 @@ func trimLine(b *strings.Builder, line string) {
 				from = j
 			}
 		}
-		for _, t := range toks[from:j] {
-			b.WriteString(t.s)
+		run := sgrsOf(toks[from:j])
+		switch {
+		case toks[from].reset && inForce != nil && slices.Equal(run[1:], inForce):
+			// The same state again: nothing to write.
+		case toks[from].reset:
+			inForce = run[1:]
+			writeAll(b, run)
+		default:
+			if inForce != nil {
+				inForce = append(inForce, run...)
+			}
+			writeAll(b, run)
 		}
 		i = j
+	}
+}
+
+// sgrsOf returns the sequences of a run, without its empty text tokens.
+func sgrsOf(toks []token) []string {
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if t.sgr {
+			out = append(out, t.s)
+		}
+	}
+	return out
+}
+
+func writeAll(b *strings.Builder, ss []string) {
+	for _, s := range ss {
+		b.WriteString(s)
 	}
 }
 

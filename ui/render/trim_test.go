@@ -20,6 +20,14 @@ func TestTrimLine(t *testing.T) {
 		{"\x1b[4mlink \x1b[24m ", "\x1b[4mlink \x1b[24m"},
 		// Sequences undone by a reset before any text are dropped.
 		{"\x1b[38;5;252m\x1b[0m\x1b[38;5;252m\x1b[0m  \x1b[1mx\x1b[0m", "\x1b[0m  \x1b[1mx\x1b[0m"},
+		// A reset that sets again what was in force changes nothing.
+		{"\x1b[0m\x1b[38;5;252mGo was\x1b[0m\x1b[38;5;252m load \x1b[0m\x1b[38;5;252mbalancer\x1b[0m",
+			"\x1b[0m\x1b[38;5;252mGo was load balancer\x1b[0m"},
+		{"\x1b[0m\x1b[1m\x1b[31mx\x1b[0m\x1b[1m\x1b[31my\x1b[0m\x1b[31mz", "\x1b[0m\x1b[1m\x1b[31mxy\x1b[0m\x1b[31mz"},
+		// A change after the reset counts as in force.
+		{"\x1b[0m\x1b[31mx\x1b[1my\x1b[0m\x1b[31mz", "\x1b[0m\x1b[31mx\x1b[1my\x1b[0m\x1b[31mz"},
+		// Before the line's first reset the state is not known: keep it.
+		{"\x1b[31mx\x1b[0m\x1b[31my", "\x1b[31mx\x1b[0m\x1b[31my"},
 		// The state at the end of a line survives.
 		{"\x1b[1mx \x1b[31m  ", "\x1b[1mx\x1b[31m"},
 		// Other escape sequences: leave the line alone.
