@@ -28,9 +28,10 @@ import (
 
 // Enter sets the terminal modes a session needs (alternate screen, hidden
 // cursor, mouse wheel with cell motion and SGR encoding, bracketed paste)
-// and blanks the screen; Leave restores them when the session ends.
+// (the painter blanks the screen before its first frame); Leave restores
+// them when the session ends.
 const (
-	Enter = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste + ansi.EraseEntireScreen
+	Enter = ansi.SetModeAltScreenSaveCursor + ansi.HideCursor + ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste
 	Leave = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent + ansi.ShowCursor + ansi.ResetModeAltScreenSaveCursor
 )
 
@@ -411,12 +412,16 @@ func (p *Painter) paint(frame string) {
 	buf := paintBuffers.Get().(*[]byte)
 	b := append((*buf)[:0], p.before...)
 	p.before = ""
-	if p.clear {
+	// The first frame, and the first after a resize, is painted on a
+	// blank screen, so its rows need no erasing: 5 bytes a row of the
+	// frame every reader gets first.
+	blank := p.clear || p.last == nil
+	if blank {
 		b = append(b, ansi.EraseEntireScreen...)
 		p.clear = false
 	}
 	onScreen := p.last
-	if !p.clear && len(p.last) > 0 {
+	if !blank && len(p.last) > 0 {
 		b, onScreen = scroll(b, p.last, hashes)
 	}
 	b = append(b, ansi.CursorHomePosition...)
@@ -437,7 +442,9 @@ func (p *Painter) paint(frame string) {
 		// Clear the row, then write: no need to measure each line, which
 		// was a fifth of the cost of opening a session. The ui fits every
 		// line to the window; its tests check that at several sizes.
-		b = append(b, "\r"+ansi.EraseEntireLine...)
+		if !blank {
+			b = append(b, "\r"+ansi.EraseEntireLine...)
+		}
 		b = append(b, line...)
 		if i < len(lines)-1 {
 			b = append(b, "\r\n"...)

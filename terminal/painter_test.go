@@ -36,7 +36,8 @@ func (f *frame) View() string                        { return f.view }
 
 // Each step paints one frame (after a window change when resize is set)
 // and says exactly what reaches the terminal: only the lines that changed,
-// nothing for a frame already on screen, a blank screen after a resize.
+// nothing for a frame already on screen, a blank screen first and after a
+// resize, where rows need no erasing.
 func TestPainterWritesOnlyWhatChanged(t *testing.T) {
 	const (
 		home  = ansi.CursorHomePosition
@@ -57,37 +58,37 @@ func TestPainterWritesOnlyWhatChanged(t *testing.T) {
 		steps         []step
 	}{
 		{"first frame, then the same again", 20, 5, []step{
-			{name: "first", view: "a\nb", want: home + row + "a\r\n" + row + "b"},
+			{name: "first", view: "a\nb", want: blank + home + "a\r\n" + "b"},
 			{name: "unchanged", view: "a\nb", want: ""},
 		}},
 		{"one line changes", 20, 5, []step{
-			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "first", view: "a\nb\nc", want: blank + home + "a\r\n" + "b\r\n" + "c"},
 			{name: "middle", view: "a\nB\nc", want: home + down + row + "B\r\n"},
 			{name: "last", view: "a\nB\nC", want: home + ansi.CursorDown(2) + row + "C"},
 		}},
 		{"a shorter frame clears below", 20, 5, []step{
-			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "first", view: "a\nb\nc", want: blank + home + "a\r\n" + "b\r\n" + "c"},
 			{name: "shorter", view: "a\nB", want: home + down + row + "B\r\n" + below},
 		}},
 		{"a shorter frame whose last line is unchanged keeps it", 20, 5, []step{
-			{name: "first", view: "a\nb\nc", want: home + row + "a\r\n" + row + "b\r\n" + row + "c"},
+			{name: "first", view: "a\nb\nc", want: blank + home + "a\r\n" + "b\r\n" + "c"},
 			{name: "shorter", view: "a\nb", want: home + down + "\r\n" + below},
 		}},
 		{"a longer frame adds lines", 20, 5, []step{
-			{name: "first", view: "a", want: home + row + "a"},
+			{name: "first", view: "a", want: blank + home + "a"},
 			{name: "longer", view: "a\nb", want: home + down + row + "b"},
 		}},
 		{"a resize repaints from a blank screen", 20, 5, []step{
-			{name: "first", view: "a\nb", want: home + row + "a\r\n" + row + "b"},
-			{name: "resized", resize: &tea.WindowSizeMsg{Width: 30, Height: 5}, view: "a\nb", want: blank + home + row + "a\r\n" + row + "b"},
+			{name: "first", view: "a\nb", want: blank + home + "a\r\n" + "b"},
+			{name: "resized", resize: &tea.WindowSizeMsg{Width: 30, Height: 5}, view: "a\nb", want: blank + home + "a\r\n" + "b"},
 			{name: "then as before", view: "a\nb", want: ""},
 		}},
 		{"lines past the window are not drawn", 20, 2, []step{
-			{name: "first", view: "a\nb\nc\nd", want: home + row + "a\r\n" + row + "b"},
+			{name: "first", view: "a\nb\nc\nd", want: blank + home + "a\r\n" + "b"},
 			{name: "a change below the window", view: "a\nb\nc\nD", want: ""},
 		}},
 		{"an oversized line is cut to the window", 4, 2, []step{
-			{name: "first", view: strings.Repeat("x", 5000) + "\nb", want: home + row + "xxxx\r\n" + row + "b"},
+			{name: "first", view: strings.Repeat("x", 5000) + "\nb", want: blank + home + "xxxx\r\n" + "b"},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

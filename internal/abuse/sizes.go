@@ -108,8 +108,9 @@ func appendString(b []byte, s string) []byte {
 
 // meter reads a raw terminal stream without an emulator (a 4-billion-
 // column screen cannot be emulated): it skips escape sequences, measures
-// each line between carriage returns and newlines, keeps the last plain
-// text to look for words, and answers the server's terminal queries.
+// each line between carriage returns, newlines and cursor positions,
+// keeps the last plain text to look for words, and answers the server's
+// terminal queries.
 type meter struct {
 	answer io.Writer
 
@@ -181,6 +182,12 @@ func (m *meter) feed(b []byte) {
 		case 2:
 			if c >= 0x40 && c <= 0x7e {
 				m.esc = 0
+				if c == 'H' || c == 'f' {
+					// A cursor position starts a new line too: a frame
+					// painted on a blank screen begins with "home" alone.
+					m.cur = 0
+					m.text('\n')
+				}
 			}
 			continue
 		case 3:
